@@ -1,0 +1,296 @@
+package bvh
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/invrender/invrender/geom"
+)
+
+// Options tunes Build. The zero value gives the defaults.
+type Options struct {
+	// MaxLeafSize is the largest number of triangles in a leaf, in
+	// [1, MaxLeafSizeLimit]; 0 means DefaultMaxLeafSize.
+	MaxLeafSize int
+	// Workers is the number of goroutines the build may use; 0 means
+	// runtime.GOMAXPROCS(0). The tree does not depend on it.
+	Workers int
+}
+
+// DefaultMaxLeafSize is the leaf size limit used when Options.MaxLeafSize is 0.
+const DefaultMaxLeafSize = 4
+
+// MaxLeafSizeLimit is the largest accepted Options.MaxLeafSize.
+const MaxLeafSizeLimit = 255
+
+// RebuildRatio is the threshold of NeedsRebuild: a refitted tree whose SAH
+// cost exceeds RebuildRatio times its cost at build time traces noticeably
+// slower than a fresh build would.
+const RebuildRatio = 1.5
+
+// SAH cost constants (pbrt-v4 section 7.3.2): the cost of visiting an
+// interior node relative to one ray-triangle test. With the watertight test
+// in float64 and 32-byte nodes, one box test costs about half a triangle
+// test.
+const (
+	traversalCost    = 0.5
+	intersectionCost = 1.0
+)
+
+// Hit is a ray-triangle intersection.
+type Hit struct {
+	// T is the ray parameter of the hit point O + T*D.
+	T float64
+	// B1 and B2 are the barycentric weights of the triangle's second and
+	// third vertex, as returned by geom.WatertightRay.Intersect.
+	B1, B2 float64
+	// Tri is the index of the triangle in the input: its vertices are
+	// indices[3*Tri], indices[3*Tri+1], indices[3*Tri+2].
+	Tri int32
+}
+
+// node is one node of the flattened tree (32 bytes, two per cache line).
+// Bounds are float32, rounded outwards from the float64 geometry so that
+// they always contain it. Nodes are stored depth-first: an interior node's
+// first child follows it directly and offset holds the index of its second
+// child; a leaf holds count >= 1 triangles starting at offset in leaf order.
+type node struct {
+	box    [2][3]float32 // box[0] = min corner, box[1] = max corner
+	offset int32
+	count  uint16 // 0 for an interior node
+	axis   uint8  // split axis of an interior node
+	_      uint8
+}
+
+// triVerts is one triangle's vertices, stored in leaf order.
+type triVerts struct {
+	p0, p1, p2 mgl64.Vec3
+}
+
+// BVH is a bounding volume hierarchy over a triangle mesh. Queries
+// (Intersect, Occluded, the accessors) are safe from many goroutines at
+// once; Refit must not run concurrently with anything else.
+type BVH struct {
+	nodes     []node
+	tris      []triVerts // triangle vertices in leaf order
+	triID     []int32    // triID[k] = input index of the k-th triangle in leaf order
+	indices   []int32    // a copy of the input indices, for Refit
+	numVerts  int
+	bounds    geom.AABB // exact float64 bounds of the referenced vertices
+	cost      float64   // SAH cost of the tree as it is now
+	buildCost float64   // SAH cost right after Build
+}
+
+// Build constructs a BVH over the triangles indices[3k], indices[3k+1],
+// indices[3k+2] of positions. It fails, without panicking, if the index
+// count is not a multiple of three, an index is out of range, a position is
+// NaN or infinite, or the options are out of range. The input slices are
+// copied; the caller may change them afterwards. Degenerate triangles are
+// accepted (they are never hit). An empty mesh gives a BVH that no ray hits.
+func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) {
+	maxLeaf := opts.MaxLeafSize
+	if maxLeaf == 0 {
+		maxLeaf = DefaultMaxLeafSize
+	}
+	if maxLeaf < 1 || maxLeaf > MaxLeafSizeLimit {
+		return nil, fmt.Errorf("bvh: MaxLeafSize %d out of range [1, %d]", opts.MaxLeafSize, MaxLeafSizeLimit)
+	}
+	workers := opts.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers < 0 {
+		return nil, fmt.Errorf("bvh: Workers %d is negative", opts.Workers)
+	}
+	if len(indices)%3 != 0 {
+		return nil, fmt.Errorf("bvh: %d indices is not a multiple of 3", len(indices))
+	}
+	if len(indices)/3 > math.MaxInt32 {
+		return nil, fmt.Errorf("bvh: %d triangles is more than %d", len(indices)/3, math.MaxInt32)
+	}
+	if err := checkPositions(positions); err != nil {
+		return nil, err
+	}
+	for k, i := range indices {
+		if i < 0 || int(i) >= len(positions) {
+			return nil, fmt.Errorf("bvh: index %d (triangle %d) is %d, out of range [0, %d)", k, k/3, i, len(positions))
+		}
+	}
+	b := &BVH{
+		indices:  append([]int32(nil), indices...),
+		numVerts: len(positions),
+		bounds:   geom.EmptyAABB(),
+	}
+	if len(indices) == 0 {
+		return b, nil
+	}
+	bl := newBuilder(positions, b.indices, maxLeaf, workers)
+	root := bl.build()
+	b.nodes = make([]node, 0, bl.numNodes.Load())
+	b.nodes = flatten(b.nodes, root)
+	b.triID = bl.ids
+	b.tris = make([]triVerts, len(b.triID))
+	b.gather(positions)
+	b.bounds = bl.rootBounds
+	b.cost = b.computeSAHCost()
+	b.buildCost = b.cost
+	return b, nil
+}
+
+// checkPositions reports the first NaN or infinite coordinate.
+func checkPositions(positions []mgl64.Vec3) error {
+	for i, p := range positions {
+		// x-x is NaN exactly when x is NaN or infinite.
+		if s := p[0] - p[0] + p[1] - p[1] + p[2] - p[2]; s != 0 {
+			return fmt.Errorf("bvh: position %d is not finite: %v", i, p)
+		}
+	}
+	return nil
+}
+
+// gather copies each triangle's vertices into leaf order.
+func (b *BVH) gather(positions []mgl64.Vec3) {
+	idx := b.indices
+	for k, t := range b.triID {
+		j := 3 * int(t)
+		b.tris[k] = triVerts{positions[idx[j]], positions[idx[j+1]], positions[idx[j+2]]}
+	}
+}
+
+// ErrVertexCount is wrapped by the error Refit returns when the number of
+// positions differs from the one the BVH was built with.
+var ErrVertexCount = errors.New("bvh: vertex count changed")
+
+// Refit updates the BVH to new vertex positions with the same triangles: it
+// copies the triangles' vertices and recomputes every node's bounds bottom-up
+// in one linear pass, keeping the tree's topology. It fails, leaving the BVH
+// unchanged, if len(positions) is not the vertex count given to Build or a
+// position is NaN or infinite. Refit must not run concurrently with queries.
+func (b *BVH) Refit(positions []mgl64.Vec3) error {
+	if len(positions) != b.numVerts {
+		return fmt.Errorf("%w: %d positions, built with %d", ErrVertexCount, len(positions), b.numVerts)
+	}
+	if err := checkPositions(positions); err != nil {
+		return err
+	}
+	if len(b.nodes) == 0 {
+		return nil
+	}
+	b.gather(positions)
+	b.refitNodes()
+	b.cost = b.computeSAHCost()
+	return nil
+}
+
+// refitNodes recomputes all bounds. Children always follow their parent in
+// the depth-first array, so one backward sweep sees every child before its
+// parent.
+func (b *BVH) refitNodes() {
+	nodes := b.nodes
+	root := geom.EmptyAABB()
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := &nodes[i]
+		if n.count > 0 {
+			box := geom.EmptyAABB()
+			for _, t := range b.tris[n.offset : n.offset+int32(n.count)] {
+				box = box.Extend(t.p0).Extend(t.p1).Extend(t.p2)
+			}
+			n.box = roundOut(box)
+			root = root.Union(box)
+			continue
+		}
+		l, r := &nodes[i+1], &nodes[n.offset]
+		for a := 0; a < 3; a++ {
+			n.box[0][a] = min(l.box[0][a], r.box[0][a])
+			n.box[1][a] = max(l.box[1][a], r.box[1][a])
+		}
+	}
+	b.bounds = root
+}
+
+// roundOut converts a float64 box to the smallest float32 box containing it.
+func roundOut(box geom.AABB) (b [2][3]float32) {
+	for a := 0; a < 3; a++ {
+		lo := float32(box.Min[a])
+		if float64(lo) > box.Min[a] {
+			lo = math.Nextafter32(lo, float32(math.Inf(-1)))
+		}
+		hi := float32(box.Max[a])
+		if float64(hi) < box.Max[a] {
+			hi = math.Nextafter32(hi, float32(math.Inf(1)))
+		}
+		b[0][a], b[1][a] = lo, hi
+	}
+	return b
+}
+
+// area32 is the surface area of a float32 node box, in float64.
+func area32(n *node) float64 {
+	dx := float64(n.box[1][0]) - float64(n.box[0][0])
+	dy := float64(n.box[1][1]) - float64(n.box[0][1])
+	dz := float64(n.box[1][2]) - float64(n.box[0][2])
+	return 2 * (dx*dy + dy*dz + dz*dx)
+}
+
+// computeSAHCost evaluates the surface area heuristic of the whole tree
+// (pbrt-v4 section 7.3.2; MacDonald and Booth 1990): the expected cost of a
+// ray that hits the root box, sum over interior nodes of traversalCost times
+// the node's area, plus sum over leaves of intersectionCost times the
+// triangle count times the leaf's area, all divided by the root's area. If
+// the root box has no area (every triangle collapsed to a point or a
+// segment), every node counts with weight 1.
+func (b *BVH) computeSAHCost() float64 {
+	if len(b.nodes) == 0 {
+		return 0
+	}
+	rootArea := area32(&b.nodes[0])
+	cost := 0.0
+	for i := range b.nodes {
+		n := &b.nodes[i]
+		w := 1.0
+		if rootArea > 0 {
+			w = area32(n) / rootArea
+		}
+		if n.count > 0 {
+			cost += w * intersectionCost * float64(n.count)
+		} else {
+			cost += w * traversalCost
+		}
+	}
+	if math.IsNaN(cost) || math.IsInf(cost, 0) {
+		// Only reachable with boxes beyond the float32 range; report the
+		// tree as needing no rebuild rather than a non-number.
+		return b.buildCost
+	}
+	return cost
+}
+
+// SAHCost returns the surface area heuristic cost of the tree in its current
+// state (after the last Build or Refit), in units of one ray-triangle test
+// per ray that hits the root box.
+func (b *BVH) SAHCost() float64 { return b.cost }
+
+// BuildSAHCost returns the SAH cost the tree had right after Build.
+func (b *BVH) BuildSAHCost() float64 { return b.buildCost }
+
+// NeedsRebuild reports whether refits have degraded the tree so much that
+// rebuilding would pay: its SAH cost exceeds RebuildRatio times the cost at
+// build time.
+func (b *BVH) NeedsRebuild() bool {
+	return b.buildCost > 0 && b.cost > RebuildRatio*b.buildCost
+}
+
+// Bounds returns the exact bounding box of the vertices of all triangles
+// (vertices no triangle uses are not included). It is empty for an empty
+// mesh.
+func (b *BVH) Bounds() geom.AABB { return b.bounds }
+
+// NumNodes returns the number of nodes in the tree (0 for an empty mesh).
+func (b *BVH) NumNodes() int { return len(b.nodes) }
+
+// NumTriangles returns the number of triangles the tree was built over.
+func (b *BVH) NumTriangles() int { return len(b.indices) / 3 }

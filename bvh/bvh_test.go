@@ -1,0 +1,689 @@
+package bvh
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/go-gl/mathgl/mgl64"
+
+	"github.com/invrender/invrender/geom"
+	"github.com/invrender/invrender/internal/meshgen"
+)
+
+// bruteForce is the oracle: the watertight test over every triangle in input
+// order, keeping a hit only when it is strictly closer.
+func bruteForce(pos []mgl64.Vec3, idx []int32, r geom.Ray) (Hit, bool) {
+	wr := geom.NewWatertightRay(r.O, r.D)
+	tmax := r.TMax
+	var h Hit
+	found := false
+	for k := 0; k < len(idx)/3; k++ {
+		t, b1, b2, ok := wr.Intersect(pos[idx[3*k]], pos[idx[3*k+1]], pos[idx[3*k+2]], r.TMin, tmax)
+		if ok {
+			tmax = t
+			h = Hit{T: t, B1: b1, B2: b2, Tri: int32(k)}
+			found = true
+		}
+	}
+	return h, found
+}
+
+// testRays draws n rays around box: half from random origins in the box
+// (grown by half its size) in uniform directions, half aimed at a random
+// point of a random triangle, with a mix of ranges.
+func testRays(pos []mgl64.Vec3, idx []int32, n int, seed uint64) []geom.Ray {
+	box := geom.EmptyAABB()
+	for _, p := range pos {
+		box = box.Extend(p)
+	}
+	d := box.Diagonal()
+	grow := max(d[0], d[1], d[2], 1e-3) / 2
+	lo := box.Min.Sub(mgl64.Vec3{grow, grow, grow})
+	hi := box.Max.Add(mgl64.Vec3{grow, grow, grow})
+	rng := geom.NewRNG(seed, 0, 0, 0)
+	rays := make([]geom.Ray, n)
+	for i := range rays {
+		var o mgl64.Vec3
+		for a := 0; a < 3; a++ {
+			o[a] = lo[a] + (hi[a]-lo[a])*rng.Float64()
+		}
+		var dir mgl64.Vec3
+		if i%2 == 0 || len(idx) == 0 {
+			dir = geom.SquareToUniformSphere(mgl64.Vec2{rng.Float64(), rng.Float64()})
+		} else {
+			k := rng.Intn(len(idx) / 3)
+			b1, b2 := geom.SquareToUniformTriangle(mgl64.Vec2{rng.Float64(), rng.Float64()})
+			p0, p1, p2 := pos[idx[3*k]], pos[idx[3*k+1]], pos[idx[3*k+2]]
+			target := p0.Mul(1 - b1 - b2).Add(p1.Mul(b1)).Add(p2.Mul(b2))
+			dir = target.Sub(o)
+			if dir.Len() == 0 {
+				dir = mgl64.Vec3{0, 1, 0}
+			}
+		}
+		r := geom.Ray{O: o, D: dir, TMin: 0, TMax: math.Inf(1)}
+		switch i % 5 {
+		case 1:
+			r.TMin = 1e-4
+		case 3:
+			r.TMax = 2 * rng.Float64()
+		case 4:
+			r.TMin, r.TMax = 0.3*rng.Float64(), 0.5+rng.Float64()
+		}
+		rays[i] = r
+	}
+	return rays
+}
+
+// checkAgainstBruteForce compares Intersect and Occluded with the oracle on
+// every ray. Where the BVH and the oracle pick different triangles, the two
+// hits must be a tie: the same t up to rounding and the BVH's triangle must
+// really be hit there (an exact tie on a shared edge or vertex, or two
+// candidates whose t differ in the last bits, where the order in which they
+// are tested decides). It returns the number of hits.
+func checkAgainstBruteForce(t *testing.T, name string, b *BVH, pos []mgl64.Vec3, idx []int32, rays []geom.Ray) int {
+	t.Helper()
+	hits, ties := 0, 0
+	for i, r := range rays {
+		want, wantOK := bruteForce(pos, idx, r)
+		got, gotOK := b.Intersect(r)
+		occ := b.Occluded(r)
+		if occ != wantOK {
+			t.Fatalf("%s: ray %d %+v: Occluded = %v, brute force hit = %v", name, i, r, occ, wantOK)
+		}
+		if gotOK != wantOK {
+			t.Fatalf("%s: ray %d %+v: Intersect ok = %v (%+v), brute force %v (%+v)", name, i, r, gotOK, got, wantOK, want)
+		}
+		if !gotOK {
+			continue
+		}
+		hits++
+		if got == want {
+			continue
+		}
+		if got.Tri == want.Tri {
+			t.Fatalf("%s: ray %d: same triangle %d but hit %+v, brute force %+v", name, i, got.Tri, got, want)
+		}
+		k := got.Tri
+		wr := geom.NewWatertightRay(r.O, r.D)
+		tt, b1, b2, ok := wr.Intersect(pos[idx[3*k]], pos[idx[3*k+1]], pos[idx[3*k+2]], r.TMin, r.TMax)
+		if !ok || tt != got.T || b1 != got.B1 || b2 != got.B2 {
+			t.Fatalf("%s: ray %d: BVH hit %+v is not a hit of triangle %d (%v %v %v %v)", name, i, got, k, tt, b1, b2, ok)
+		}
+		if math.Abs(got.T-want.T) > 1e-12*math.Max(1, math.Abs(want.T)) {
+			t.Fatalf("%s: ray %d: BVH hit %+v, brute force %+v", name, i, got, want)
+		}
+		ties++
+	}
+	if ties > len(rays)/1000+1 {
+		t.Errorf("%s: %d ties in %d rays, more than edge hits explain", name, ties, len(rays))
+	}
+	t.Logf("%s: %d rays, %d hits, %d ties", name, len(rays), hits, ties)
+	return hits
+}
+
+// checkInvariants walks the tree: every node's box contains its children's
+// (leaves: their triangles' vertices), leaves hold 1..maxLeaf triangles,
+// every triangle is in exactly one leaf, children follow their parent, and
+// no path is deeper than the traversal stack.
+func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
+	t.Helper()
+	if len(b.nodes) == 0 {
+		if b.NumTriangles() != 0 {
+			t.Fatal("no nodes for a non-empty mesh")
+		}
+		return 0
+	}
+	contains := func(outer, inner *node) bool {
+		for a := 0; a < 3; a++ {
+			if inner.box[0][a] < outer.box[0][a] || inner.box[1][a] > outer.box[1][a] {
+				return false
+			}
+		}
+		return true
+	}
+	seen := make([]bool, b.NumTriangles())
+	maxDepth := 0
+	var walk func(i int32, depth int) int32 // returns the index after the subtree
+	walk = func(i int32, depth int) int32 {
+		maxDepth = max(maxDepth, depth)
+		n := &b.nodes[i]
+		if n.count > 0 {
+			if int(n.count) > maxLeaf {
+				t.Fatalf("leaf %d holds %d triangles, limit %d", i, n.count, maxLeaf)
+			}
+			for k := n.offset; k < n.offset+int32(n.count); k++ {
+				id := b.triID[k]
+				if seen[id] {
+					t.Fatalf("triangle %d in two leaves", id)
+				}
+				seen[id] = true
+				tv := b.tris[k]
+				for _, p := range []mgl64.Vec3{tv.p0, tv.p1, tv.p2} {
+					for a := 0; a < 3; a++ {
+						if p[a] < float64(n.box[0][a]) || p[a] > float64(n.box[1][a]) {
+							t.Fatalf("leaf %d box %v misses vertex %v", i, n.box, p)
+						}
+					}
+				}
+			}
+			return i + 1
+		}
+		if n.offset <= i+1 || int(n.offset) >= len(b.nodes) {
+			t.Fatalf("node %d: second child %d out of order", i, n.offset)
+		}
+		if !contains(n, &b.nodes[i+1]) || !contains(n, &b.nodes[n.offset]) {
+			t.Fatalf("node %d does not contain its children", i)
+		}
+		if next := walk(i+1, depth+1); next != n.offset {
+			t.Fatalf("node %d: first subtree ends at %d, second child at %d", i, next, n.offset)
+		}
+		return walk(n.offset, depth+1)
+	}
+	if end := walk(0, 1); int(end) != len(b.nodes) {
+		t.Fatalf("tree covers %d of %d nodes", end, len(b.nodes))
+	}
+	for id, s := range seen {
+		if !s {
+			t.Fatalf("triangle %d in no leaf", id)
+		}
+	}
+	if maxDepth >= stackSize {
+		t.Fatalf("depth %d exceeds the stack size %d", maxDepth, stackSize)
+	}
+	return maxDepth
+}
+
+type testMesh struct {
+	name string
+	pos  []mgl64.Vec3
+	idx  []int32
+}
+
+// withDegenerates is an icosphere plus zero-area triangles of every kind: a
+// repeated vertex, three collinear vertices, three equal vertices, some lying
+// inside the sphere, some on its surface, some alone outside.
+func withDegenerates() testMesh {
+	pos, idx := meshgen.Icosphere(3, 1, mgl64.Vec3{}, 0)
+	add := func(ps ...mgl64.Vec3) {
+		base := int32(len(pos))
+		pos = append(pos, ps...)
+		idx = append(idx, base, base+1, base+2)
+	}
+	rng := geom.NewRNG(11, 0, 0, 0)
+	for i := 0; i < 200; i++ {
+		p := mgl64.Vec3{3*rng.Float64() - 1.5, 3*rng.Float64() - 1.5, 3*rng.Float64() - 1.5}
+		q := mgl64.Vec3{3*rng.Float64() - 1.5, 3*rng.Float64() - 1.5, 3*rng.Float64() - 1.5}
+		switch i % 3 {
+		case 0:
+			add(p, p, q)
+		case 1:
+			add(p, p.Add(q).Mul(0.5), q)
+		case 2:
+			add(p, p, p)
+		}
+	}
+	// A cluster of identical point triangles (all centres coincide).
+	for i := 0; i < 50; i++ {
+		add(mgl64.Vec3{2, 2, 2}, mgl64.Vec3{2, 2, 2}, mgl64.Vec3{2, 2, 2})
+	}
+	// Degenerate triangles reusing the sphere's own vertices.
+	for k := int32(0); k < 30; k++ {
+		idx = append(idx, k, k, k+1)
+	}
+	return testMesh{"degenerate", pos, idx}
+}
+
+func testMeshes() []testMesh {
+	var ms []testMesh
+	p, i := meshgen.Icosphere(4, 0.5, mgl64.Vec3{0, 0.5, 0}, 0.1)
+	ms = append(ms, testMesh{"icosphere", p, i})
+	rng := geom.NewRNG(5, 0, 0, 0)
+	p, i = meshgen.RandomSoup(3000, &rng)
+	ms = append(ms, testMesh{"soup", p, i})
+	ms = append(ms, withDegenerates())
+	p, i = meshgen.Merge(meshgen.Of(meshgen.Torus(1, 0.3, 40, 20)), meshgen.Of(meshgen.Box(mgl64.Vec3{-2, -1, -2}, mgl64.Vec3{2, -0.5, 2})))
+	ms = append(ms, testMesh{"torus+box", p, i})
+	return ms
+}
+
+func TestIntersectMatchesBruteForce(t *testing.T) {
+	n := 4000
+	if testing.Short() {
+		n = 1000
+	}
+	for _, m := range testMeshes() {
+		for _, leaf := range []int{1, 4, 11} {
+			b, err := Build(m.pos, m.idx, Options{MaxLeafSize: leaf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariants(t, b, leaf)
+			rays := testRays(m.pos, m.idx, n, uint64(leaf))
+			if hits := checkAgainstBruteForce(t, m.name, b, m.pos, m.idx, rays); hits < n/4 {
+				t.Errorf("%s: only %d of %d rays hit; the test rays miss too often to test much", m.name, hits, n)
+			}
+		}
+	}
+}
+
+// TestPlanarMesh builds over a mesh whose triangles all lie in y = 0 (every
+// box is flat) and traces rays lying in the plane, which must miss (the
+// watertight test never hits a triangle edge-on), parallel to it just above,
+// and oblique to it.
+func TestPlanarMesh(t *testing.T) {
+	pos, idx := meshgen.Plane(60, 45, 2)
+	b, err := Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, b, DefaultMaxLeafSize)
+	if bb := b.Bounds(); bb.Min[1] != 0 || bb.Max[1] != 0 {
+		t.Fatalf("bounds %v not flat", bb)
+	}
+	rng := geom.NewRNG(3, 0, 0, 0)
+	var rays []geom.Ray
+	for i := 0; i < 3000; i++ {
+		o := mgl64.Vec3{3*rng.Float64() - 1.5, 0, 3*rng.Float64() - 1.5}
+		phi := 2 * math.Pi * rng.Float64()
+		inPlane := mgl64.Vec3{math.Cos(phi), 0, math.Sin(phi)}
+		switch i % 3 {
+		case 0: // in the plane
+			rays = append(rays, geom.Ray{O: o, D: inPlane, TMax: math.Inf(1)})
+		case 1: // parallel, just above
+			o[1] = 1e-9
+			rays = append(rays, geom.Ray{O: o, D: inPlane, TMax: math.Inf(1)})
+		case 2: // oblique, from above or below, half aimed at the mesh
+			o[1] = 2*rng.Float64() - 1
+			d := geom.SquareToUniformSphere(mgl64.Vec2{rng.Float64(), rng.Float64()})
+			if i%2 == 0 {
+				d = mgl64.Vec3{2*rng.Float64() - 1, 0, 2*rng.Float64() - 1}.Sub(o)
+			}
+			if d[1]*o[1] > 0 {
+				d[1] = -d[1]
+			}
+			rays = append(rays, geom.Ray{O: o, D: d, TMax: math.Inf(1)})
+		}
+	}
+	hits := checkAgainstBruteForce(t, "plane", b, pos, idx, rays)
+	if hits < 600 {
+		t.Errorf("only %d of 1000 oblique rays hit", hits)
+	}
+	for i := 0; i < len(rays); i += 3 {
+		if _, ok := b.Intersect(rays[i]); ok {
+			t.Fatalf("ray %+v in the plane of the mesh hits it", rays[i])
+		}
+	}
+}
+
+func TestRefitMatchesBruteForce(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 800
+	}
+	for _, m := range testMeshes() {
+		b, err := Build(m.pos, m.idx, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := geom.NewRNG(17, 0, 0, 0)
+		moved := make([]mgl64.Vec3, len(m.pos))
+		for i, p := range m.pos {
+			// A smooth deformation plus a random jitter.
+			j := mgl64.Vec3{rng.Float64() - 0.5, rng.Float64() - 0.5, rng.Float64() - 0.5}.Mul(0.05)
+			moved[i] = mgl64.Vec3{p[0] + 0.3*math.Sin(2*p[1]), 1.2 * p[1], p[2] - 0.2*p[0]}.Add(j)
+		}
+		if err := b.Refit(moved); err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, b, DefaultMaxLeafSize)
+		rays := testRays(moved, m.idx, n, 99)
+		checkAgainstBruteForce(t, m.name+" refit", b, moved, m.idx, rays)
+		// The bounds follow the vertices.
+		want := geom.EmptyAABB()
+		for _, k := range m.idx {
+			want = want.Extend(moved[k])
+		}
+		if b.Bounds() != want {
+			t.Errorf("%s: bounds after refit %v, want %v", m.name, b.Bounds(), want)
+		}
+	}
+}
+
+// TestRefitSameIsBuild checks that refitting to the build positions gives
+// back exactly the built nodes and SAH cost.
+func TestRefitSameIsBuild(t *testing.T) {
+	m := withDegenerates()
+	b, err := Build(m.pos, m.idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := slices.Clone(b.nodes)
+	cost := b.SAHCost()
+	if err := b.Refit(m.pos); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(nodes, b.nodes) {
+		t.Error("refit to the same positions changed the nodes")
+	}
+	if b.SAHCost() != cost || b.BuildSAHCost() != cost || b.NeedsRebuild() {
+		t.Errorf("SAH cost %g after refit, %g at build; NeedsRebuild %v", b.SAHCost(), cost, b.NeedsRebuild())
+	}
+}
+
+func TestNeedsRebuild(t *testing.T) {
+	pos, idx := meshgen.Icosphere(4, 1, mgl64.Vec3{}, 0)
+	b, err := Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := b.SAHCost()
+	if !(base > 0) || math.IsInf(base, 0) {
+		t.Fatalf("SAH cost %g", base)
+	}
+	// A rigid motion and a uniform scaling keep the tree as good as it was.
+	moved := make([]mgl64.Vec3, len(pos))
+	for i, p := range pos {
+		moved[i] = p.Mul(3).Add(mgl64.Vec3{5, -2, 1})
+	}
+	if err := b.Refit(moved); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.SAHCost() / base; math.Abs(r-1) > 1e-6 || b.NeedsRebuild() {
+		t.Errorf("scaled and moved: cost ratio %g, NeedsRebuild %v; want 1, false", r, b.NeedsRebuild())
+	}
+	// A small jitter (a tenth of an edge length) degrades the tree a little.
+	rng := geom.NewRNG(23, 0, 0, 0)
+	jittered := slices.Clone(pos)
+	for i := range jittered {
+		jittered[i] = jittered[i].Add(mgl64.Vec3{rng.Float64() - 0.5, rng.Float64() - 0.5, rng.Float64() - 0.5}.Mul(0.008))
+	}
+	if err := b.Refit(jittered); err != nil {
+		t.Fatal(err)
+	}
+	prev := b.SAHCost() / base
+	t.Logf("jittered: SAH cost ratio %.3f, NeedsRebuild %v", prev, b.NeedsRebuild())
+	if prev <= 1 || b.NeedsRebuild() {
+		t.Errorf("jittered: cost ratio %g, NeedsRebuild %v; want in (1, %g]", prev, b.NeedsRebuild(), RebuildRatio)
+	}
+	// Scrambling more and more vertices (swapping them with random others)
+	// makes the refitted boxes overlap more and more.
+	scrambled := slices.Clone(jittered)
+	for step, frac := range []float64{0.001, 0.01, 0.05, 0.2, 1} {
+		for i := 0; i < int(frac*float64(len(pos))); i++ {
+			a, c := rng.Intn(len(pos)), rng.Intn(len(pos))
+			scrambled[a], scrambled[c] = scrambled[c], scrambled[a]
+		}
+		if err := b.Refit(scrambled); err != nil {
+			t.Fatal(err)
+		}
+		r := b.SAHCost() / base
+		t.Logf("scrambled %.1f%% of the vertices: SAH cost ratio %.3f, NeedsRebuild %v", 100*frac, r, b.NeedsRebuild())
+		if r <= prev {
+			t.Errorf("step %d: cost ratio %g did not grow from %g", step, r, prev)
+		}
+		if b.NeedsRebuild() != (r > RebuildRatio) {
+			t.Errorf("NeedsRebuild %v with ratio %g", b.NeedsRebuild(), r)
+		}
+		prev = r
+	}
+	if !b.NeedsRebuild() {
+		t.Errorf("fully scrambled mesh (ratio %g) does not need a rebuild", prev)
+	}
+
+	// Moving every triangle of a soup somewhere else: the refitted tree is
+	// poor, a fresh build over the new positions is as good as the first.
+	rng = geom.NewRNG(29, 0, 0, 0)
+	smallSoup := func() ([]mgl64.Vec3, []int32) {
+		p, i := meshgen.RandomSoup(5000, &rng)
+		for k := 0; k < len(p); k += 3 { // shrink each triangle to 2% of its size
+			p[k+1] = p[k].Add(p[k+1].Sub(p[k]).Mul(0.02))
+			p[k+2] = p[k].Add(p[k+2].Sub(p[k]).Mul(0.02))
+		}
+		return p, i
+	}
+	soup, sidx := smallSoup()
+	sb, err := Build(soup, sidx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soup2, _ := smallSoup()
+	if err := sb.Refit(soup2); err != nil {
+		t.Fatal(err)
+	}
+	nb, err := Build(soup2, sidx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("soup: built %.2f, refitted to new positions %.2f, rebuilt %.2f", sb.BuildSAHCost(), sb.SAHCost(), nb.SAHCost())
+	if !sb.NeedsRebuild() || nb.SAHCost() >= sb.SAHCost()/RebuildRatio || math.Abs(nb.SAHCost()/sb.BuildSAHCost()-1) > 0.1 {
+		t.Errorf("soup: built %g, refitted %g (NeedsRebuild %v), rebuilt %g", sb.BuildSAHCost(), sb.SAHCost(), sb.NeedsRebuild(), nb.SAHCost())
+	}
+}
+
+func TestDeterministicAcrossWorkers(t *testing.T) {
+	subdiv := 6 // 81,920 triangles: parallel binning at the root
+	if testing.Short() {
+		subdiv = 5
+	}
+	pos, idx := meshgen.Icosphere(subdiv, 0.5, mgl64.Vec3{0, 0.55, 0}, 0.08)
+	pos, idx = meshgen.Merge(meshgen.Of(pos, idx),
+		meshgen.Of(meshgen.Quad(mgl64.Vec3{-3, 0, 3}, mgl64.Vec3{3, 0, 3}, mgl64.Vec3{3, 0, -3}, mgl64.Vec3{-3, 0, -3})))
+	var ref *BVH
+	for _, w := range []int{1, 2, 3, 4} {
+		b, err := Build(pos, idx, Options{Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = b
+			checkInvariants(t, b, DefaultMaxLeafSize)
+			continue
+		}
+		if !slices.Equal(ref.nodes, b.nodes) || !slices.Equal(ref.triID, b.triID) || ref.SAHCost() != b.SAHCost() {
+			t.Errorf("Workers %d builds a different tree than Workers 1", w)
+		}
+	}
+}
+
+func TestZeroAllocs(t *testing.T) {
+	pos, idx := meshgen.Icosphere(3, 1, mgl64.Vec3{}, 0)
+	b, err := Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rays := testRays(pos, idx, 64, 1)
+	i := 0
+	var sink float64
+	if a := testing.AllocsPerRun(200, func() {
+		h, _ := b.Intersect(rays[i%len(rays)])
+		sink += h.T
+		i++
+	}); a != 0 {
+		t.Errorf("Intersect: %g allocations per ray", a)
+	}
+	if a := testing.AllocsPerRun(200, func() {
+		if b.Occluded(rays[i%len(rays)]) {
+			sink++
+		}
+		i++
+	}); a != 0 {
+		t.Errorf("Occluded: %g allocations per ray", a)
+	}
+	_ = sink
+}
+
+func TestEmptyAndInvalidRays(t *testing.T) {
+	b, err := Build(nil, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := geom.Ray{O: mgl64.Vec3{0, 0, -1}, D: mgl64.Vec3{0, 0, 1}, TMax: math.Inf(1)}
+	if _, ok := b.Intersect(r); ok || b.Occluded(r) || b.NumNodes() != 0 || b.NumTriangles() != 0 || !b.Bounds().IsEmpty() {
+		t.Error("empty BVH is not empty")
+	}
+	if err := b.Refit(nil); err != nil || b.NeedsRebuild() || b.SAHCost() != 0 {
+		t.Errorf("empty refit: %v, cost %g", err, b.SAHCost())
+	}
+
+	pos, idx := meshgen.Quad(mgl64.Vec3{-1, -1, 0}, mgl64.Vec3{1, -1, 0}, mgl64.Vec3{1, 1, 0}, mgl64.Vec3{-1, 1, 0})
+	b, err = Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := b.Intersect(r); !ok || h.T != 1 {
+		t.Fatalf("ray through the quad: %+v %v", h, ok)
+	}
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, bad := range []geom.Ray{
+		{O: r.O, D: mgl64.Vec3{}, TMax: inf},
+		{O: mgl64.Vec3{nan, 0, -1}, D: r.D, TMax: inf},
+		{O: r.O, D: mgl64.Vec3{0, nan, 1}, TMax: inf},
+		{O: r.O, D: mgl64.Vec3{0, 0, inf}, TMax: inf},
+		{O: mgl64.Vec3{0, 0, -inf}, D: r.D, TMax: inf},
+		{O: r.O, D: r.D, TMin: nan, TMax: inf},
+		{O: r.O, D: r.D, TMin: 0, TMax: nan},
+		{O: r.O, D: r.D, TMin: 2, TMax: 1},
+		{O: r.O, D: r.D, TMin: 1, TMax: 1},
+	} {
+		if h, ok := b.Intersect(bad); ok || b.Occluded(bad) {
+			t.Errorf("invalid ray %+v hits: %+v", bad, h)
+		}
+	}
+	// Denormal and zero direction components (infinite inverse).
+	for _, d := range []mgl64.Vec3{{0, 0, 1}, {5e-324, 0, 1}, {-5e-324, 1e-320, 1}, {0, -0.0, 1}} {
+		rr := geom.Ray{O: mgl64.Vec3{1, 0, -1}, D: d, TMax: inf} // along the quad's edge x = 1
+		want, wantOK := bruteForce(pos, idx, rr)
+		got, ok := b.Intersect(rr)
+		if ok != wantOK || got != want || b.Occluded(rr) != wantOK {
+			t.Errorf("ray %+v: %+v %v, brute force %+v %v", rr, got, ok, want, wantOK)
+		}
+	}
+}
+
+// TestDeepTree feeds triangles whose sizes and positions shrink
+// geometrically, so that SAH peels off one triangle per level, and checks
+// the depth limit keeps traversal within its stack.
+func TestDeepTree(t *testing.T) {
+	var pos []mgl64.Vec3
+	var idx []int32
+	for k := 0; k < 400; k++ {
+		s := math.Ldexp(1, -k)
+		base := int32(len(pos))
+		pos = append(pos, mgl64.Vec3{s, 0, 0}, mgl64.Vec3{s * 1.5, 0, 0}, mgl64.Vec3{s, s * 0.5, 0.1})
+		idx = append(idx, base, base+1, base+2)
+	}
+	b, err := Build(pos, idx, Options{MaxLeafSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the limit the tree would be 400 levels deep.
+	if d := checkInvariants(t, b, 1); d <= sahDepthLimit {
+		t.Errorf("depth %d: the test does not reach the SAH depth limit %d", d, sahDepthLimit)
+	} else {
+		t.Logf("depth %d", d)
+	}
+	rays := testRays(pos, idx, 2000, 4)
+	checkAgainstBruteForce(t, "deep", b, pos, idx, rays)
+}
+
+func TestCoincidentTriangles(t *testing.T) {
+	// 1000 copies of one triangle: no split separates them, so the builder
+	// halves ranges until leaves fit.
+	var pos []mgl64.Vec3
+	var idx []int32
+	for k := 0; k < 1000; k++ {
+		base := int32(len(pos))
+		pos = append(pos, mgl64.Vec3{0, 0, 0}, mgl64.Vec3{1, 0, 0}, mgl64.Vec3{0, 1, 0})
+		idx = append(idx, base, base+1, base+2)
+	}
+	b, err := Build(pos, idx, Options{MaxLeafSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, b, 3)
+	h, ok := b.Intersect(geom.Ray{O: mgl64.Vec3{0.2, 0.2, 1}, D: mgl64.Vec3{0, 0, -1}, TMax: math.Inf(1)})
+	if !ok || h.T != 1 || h.Tri < 0 || h.Tri >= 1000 {
+		t.Errorf("hit %+v %v", h, ok)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	pos, idx := meshgen.Box(mgl64.Vec3{}, mgl64.Vec3{1, 1, 1})
+	nan, inf := math.NaN(), math.Inf(1)
+	withPos := func(i int, p mgl64.Vec3) []mgl64.Vec3 {
+		q := slices.Clone(pos)
+		q[i] = p
+		return q
+	}
+	withIdx := func(k int, v int32) []int32 {
+		j := slices.Clone(idx)
+		j[k] = v
+		return j
+	}
+	for _, c := range []struct {
+		name string
+		pos  []mgl64.Vec3
+		idx  []int32
+		opts Options
+	}{
+		{"index count", pos, idx[:len(idx)-1], Options{}},
+		{"negative index", pos, withIdx(7, -1), Options{}},
+		{"index too large", pos, withIdx(35, 8), Options{}},
+		{"indices without positions", nil, idx, Options{}},
+		{"NaN position", withPos(3, mgl64.Vec3{0, nan, 0}), idx, Options{}},
+		{"infinite position", withPos(0, mgl64.Vec3{0, 0, -inf}), idx, Options{}},
+		{"unused NaN position", append(slices.Clone(pos), mgl64.Vec3{nan, nan, nan}), idx, Options{}},
+		{"negative leaf size", pos, idx, Options{MaxLeafSize: -1}},
+		{"huge leaf size", pos, idx, Options{MaxLeafSize: MaxLeafSizeLimit + 1}},
+		{"negative workers", pos, idx, Options{Workers: -2}},
+	} {
+		b, err := Build(c.pos, c.idx, c.opts)
+		if err == nil || b != nil {
+			t.Errorf("%s: Build = %v, %v; want an error", c.name, b, err)
+		} else {
+			t.Logf("%s: %v", c.name, err)
+		}
+	}
+
+	b, err := Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := slices.Clone(b.nodes)
+	tris := slices.Clone(b.tris)
+	if err := b.Refit(pos[:7]); !errors.Is(err, ErrVertexCount) {
+		t.Errorf("Refit with 7 of 8 positions: %v", err)
+	}
+	if err := b.Refit(withPos(5, mgl64.Vec3{inf, 0, 0})); err == nil {
+		t.Error("Refit with an infinite position succeeded")
+	}
+	if err := b.Refit(withPos(2, mgl64.Vec3{0, 0, nan})); err == nil {
+		t.Error("Refit with a NaN position succeeded")
+	}
+	if !slices.Equal(nodes, b.nodes) || !slices.Equal(tris, b.tris) {
+		t.Error("a failed Refit changed the BVH")
+	}
+}
+
+// TestInputCopied checks that the BVH does not alias the caller's slices.
+func TestInputCopied(t *testing.T) {
+	pos, idx := meshgen.Box(mgl64.Vec3{}, mgl64.Vec3{1, 1, 1})
+	b, err := Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := geom.Ray{O: mgl64.Vec3{0.5, 0.5, -1}, D: mgl64.Vec3{0, 0, 1}, TMax: math.Inf(1)}
+	before, _ := b.Intersect(r)
+	for i := range pos {
+		pos[i] = mgl64.Vec3{9, 9, 9}
+	}
+	for i := range idx {
+		idx[i] = 0
+	}
+	after, ok := b.Intersect(r)
+	if !ok || after != before {
+		t.Errorf("hit changed from %+v to %+v after the input slices changed", before, after)
+	}
+}
