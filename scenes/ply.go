@@ -650,7 +650,6 @@ func readPLYVertices(r *plyReader, e *plyElement, l plyVertexLayout, s *render.S
 	what := func() string { return fmt.Sprintf("vertex %d property %q", v, e.props[pi].name) }
 	for v = 0; v < n; v++ {
 		var vals [8]float64
-		start := r.off
 		for pi = range e.props {
 			p := &e.props[pi]
 			role := l.role[pi]
@@ -660,12 +659,13 @@ func readPLYVertices(r *plyReader, e *plyElement, l plyVertexLayout, s *render.S
 				}
 				continue
 			}
+			at := r.off
 			x, err := r.float(p.typ, what)
 			if err != nil {
 				return err
 			}
 			if !finite(x) {
-				return r.errorf(start, "vertex %d property %q is not finite (%g)", v, p.name, x)
+				return r.errorf(at, "vertex %d property %q is not finite (%g)", v, p.name, x)
 			}
 			vals[role] = x
 		}
