@@ -27,29 +27,29 @@ import (
 
 // Default clip distances of Mitsuba's perspective sensor.
 const (
-	defaultNearClip = 0.01
-	defaultFarClip  = 10000
+	builtinNearClip = 0.01
+	builtinFarClip  = 10000
 )
 
-func newSensor(origin, target, up mgl64.Vec3, fov float64, w, h, spp int) *render.Sensor {
+func builtinSensor(origin, target, up mgl64.Vec3, fov float64, w, h, spp int) *render.Sensor {
 	return &render.Sensor{
 		Name:   "sensor",
 		Origin: origin, Target: target, Up: up,
 		Fov: fov, FovAxis: render.FovX,
-		NearClip: defaultNearClip, FarClip: defaultFarClip,
+		NearClip: builtinNearClip, FarClip: builtinFarClip,
 		Width: w, Height: h,
 		Filter: render.Filter{Kind: render.FilterBox},
 		SPP:    spp,
 	}
 }
 
-func diffuseMat(name string, r, g, b float64) *render.Material {
+func builtinDiffuse(name string, r, g, b float64) *render.Material {
 	return &render.Material{Name: name, Kind: render.Diffuse, Reflectance: render.ConstTexture(mgl64.Vec3{r, g, b})}
 }
 
-// round6 rounds x to six decimals exactly as printing it with "%.6f" and
+// builtinRound6 rounds x to six decimals exactly as printing it with "%.6f" and
 // reading it back does.
-func round6(x float64) float64 {
+func builtinRound6(x float64) float64 {
 	var buf [40]byte
 	y, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], x, 'f', 6, 64)), 64)
 	if err != nil {
@@ -58,11 +58,13 @@ func round6(x float64) float64 {
 	return y
 }
 
-func round6v(v mgl64.Vec3) mgl64.Vec3 { return mgl64.Vec3{round6(v[0]), round6(v[1]), round6(v[2])} }
+func builtinRound6v(v mgl64.Vec3) mgl64.Vec3 {
+	return mgl64.Vec3{builtinRound6(v[0]), builtinRound6(v[1]), builtinRound6(v[2])}
+}
 
-// newShape makes a validated shape; built-in geometry cannot be invalid,
+// builtinShape makes a validated shape; built-in geometry cannot be invalid,
 // so a failure is a bug in this file.
-func newShape(name string, pos []mgl64.Vec3, idx []int32, material int, emit *render.AreaEmitter) *render.Shape {
+func builtinShape(name string, pos []mgl64.Vec3, idx []int32, material int, emit *render.AreaEmitter) *render.Shape {
 	s := &render.Shape{Name: name, Positions: pos, Indices: idx, Material: material, Emitter: emit}
 	if _, err := validateMesh("built-in shape "+name, s); err != nil {
 		panic(fmt.Sprintf("scenes: built-in shape %q: %v", name, err))
@@ -70,19 +72,19 @@ func newShape(name string, pos []mgl64.Vec3, idx []int32, material int, emit *re
 	return s
 }
 
-// benchShape is newShape with positions rounded as the benchmark OBJ files
+// builtinBenchShape is builtinShape with positions rounded as the benchmark OBJ files
 // store them.
-func benchShape(name string, pos []mgl64.Vec3, idx []int32, material int, emit *render.AreaEmitter) *render.Shape {
+func builtinBenchShape(name string, pos []mgl64.Vec3, idx []int32, material int, emit *render.AreaEmitter) *render.Shape {
 	for i, p := range pos {
-		pos[i] = round6v(p)
+		pos[i] = builtinRound6v(p)
 	}
-	return newShape(name, pos, idx, material, emit)
+	return builtinShape(name, pos, idx, material, emit)
 }
 
-// rotatedBox is the generator's Cornell-box block: a box of size (sx, sy,
+// builtinRotatedBox is the generator's Cornell-box block: a box of size (sx, sy,
 // sz) standing on y = 0, rotated by angleDeg about the vertical axis through
 // (cx, 0, cz), with meshgen.Box's corner order and outward faces.
-func rotatedBox(cx, cz, sx, sy, sz, angleDeg float64) ([]mgl64.Vec3, []int32) {
+func builtinRotatedBox(cx, cz, sx, sy, sz, angleDeg float64) ([]mgl64.Vec3, []int32) {
 	pos, idx := meshgen.Box(mgl64.Vec3{-sx / 2, 0, -sz / 2}, mgl64.Vec3{sx / 2, sy, sz / 2})
 	// As Python's math.radians: the product with the rounded pi/180.
 	pi := math.Pi
@@ -116,24 +118,24 @@ func rotatedBox(cx, cz, sx, sy, sz, angleDeg float64) ([]mgl64.Vec3, []int32) {
 // 16 spp; path tracer with maxDepth 3.
 func CornellBox() *render.Scene {
 	sc := &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 1, 3.9}, mgl64.Vec3{0, 1, 0}, mgl64.Vec3{0, 1, 0}, 39.3, 256, 256, 16)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 1, 3.9}, mgl64.Vec3{0, 1, 0}, mgl64.Vec3{0, 1, 0}, 39.3, 256, 256, 16)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: 3, RRDepth: 5},
 		Materials: []*render.Material{
-			diffuseMat("white", 0.725, 0.71, 0.68),
-			diffuseMat("red", 0.63, 0.065, 0.05),
-			diffuseMat("green", 0.14, 0.45, 0.091),
-			diffuseMat("lightmat", 0, 0, 0),
+			builtinDiffuse("white", 0.725, 0.71, 0.68),
+			builtinDiffuse("red", 0.63, 0.065, 0.05),
+			builtinDiffuse("green", 0.14, 0.45, 0.091),
+			builtinDiffuse("lightmat", 0, 0, 0),
 		},
 	}
 	const white, red, green, lightmat = 0, 1, 2, 3
 	v := func(x, y, z float64) mgl64.Vec3 { return mgl64.Vec3{x, y, z} }
 	quad := func(name string, mat int, p0, p1, p2, p3 mgl64.Vec3, emit *render.AreaEmitter) *render.Shape {
 		pos, idx := meshgen.Quad(p0, p1, p2, p3)
-		return benchShape(name, pos, idx, mat, emit)
+		return builtinBenchShape(name, pos, idx, mat, emit)
 	}
 	box := func(name string, cx, cz, sx, sy, sz, angle float64) *render.Shape {
-		pos, idx := rotatedBox(cx, cz, sx, sy, sz, angle)
-		return benchShape(name, pos, idx, white, nil)
+		pos, idx := builtinRotatedBox(cx, cz, sx, sy, sz, angle)
+		return builtinBenchShape(name, pos, idx, white, nil)
 	}
 	sc.Shapes = []*render.Shape{
 		quad("floor", white, v(-1, 0, 1), v(1, 0, 1), v(1, 0, -1), v(-1, 0, -1), nil),
@@ -149,24 +151,24 @@ func CornellBox() *render.Scene {
 	return sc
 }
 
-// litObject is the generator's object-on-a-plane scene around the given
+// builtinLitObject is the generator's object-on-a-plane scene around the given
 // object mesh.
-func litObject(pos []mgl64.Vec3, idx []int32, spp int) *render.Scene {
+func builtinLitObject(pos []mgl64.Vec3, idx []int32, spp int) *render.Scene {
 	sc := &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 1.6, 3.2}, mgl64.Vec3{0, 0.45, 0}, mgl64.Vec3{0, 1, 0}, 45, 256, 256, spp)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 1.6, 3.2}, mgl64.Vec3{0, 0.45, 0}, mgl64.Vec3{0, 1, 0}, 45, 256, 256, spp)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: 2, RRDepth: 5},
 		Materials: []*render.Material{
-			diffuseMat("objmat", 0.7, 0.3, 0.2),
-			diffuseMat("planemat", 0.6, 0.6, 0.6),
-			diffuseMat("lightmat", 0, 0, 0),
+			builtinDiffuse("objmat", 0.7, 0.3, 0.2),
+			builtinDiffuse("planemat", 0.6, 0.6, 0.6),
+			builtinDiffuse("lightmat", 0, 0, 0),
 		},
 	}
 	plane, planeIdx := meshgen.Quad(mgl64.Vec3{-3, 0, 3}, mgl64.Vec3{3, 0, 3}, mgl64.Vec3{3, 0, -3}, mgl64.Vec3{-3, 0, -3})
 	light, lightIdx := meshgen.Quad(mgl64.Vec3{-0.5, 2.5, -0.5}, mgl64.Vec3{0.5, 2.5, -0.5}, mgl64.Vec3{0.5, 2.5, 0.5}, mgl64.Vec3{-0.5, 2.5, 0.5})
 	sc.Shapes = []*render.Shape{
-		benchShape("object", pos, idx, 0, nil),
-		benchShape("plane", plane, planeIdx, 1, nil),
-		benchShape("light", light, lightIdx, 2, &render.AreaEmitter{Radiance: mgl64.Vec3{20, 20, 20}}),
+		builtinBenchShape("object", pos, idx, 0, nil),
+		builtinBenchShape("plane", plane, planeIdx, 1, nil),
+		builtinBenchShape("light", light, lightIdx, 2, &render.AreaEmitter{Radiance: mgl64.Vec3{20, 20, 20}}),
 	}
 	return sc
 }
@@ -181,7 +183,7 @@ func litObject(pos []mgl64.Vec3, idx []int32, spp int) *render.Scene {
 // path tracer with maxDepth 2 (direct light only).
 func SphereOnPlane() *render.Scene {
 	pos, idx := meshgen.Icosphere(4, 0.5, mgl64.Vec3{0, 0.5, 0}, 0)
-	return litObject(pos, idx, 16)
+	return builtinLitObject(pos, idx, 16)
 }
 
 // DenseScene returns the "dense" benchmark scene: SphereOnPlane's plane,
@@ -192,7 +194,7 @@ func SphereOnPlane() *render.Scene {
 func DenseScene(subdiv int) *render.Scene {
 	subdiv = min(max(subdiv, 0), 9)
 	pos, idx := meshgen.Icosphere(subdiv, 0.5, mgl64.Vec3{0, 0.55, 0}, 0.08)
-	return litObject(pos, idx, 4)
+	return builtinLitObject(pos, idx, 4)
 }
 
 // EmissiveTriangle returns the analytic test scene of the gradient checks:
@@ -206,18 +208,18 @@ func DenseScene(subdiv int) *render.Scene {
 // is the triangle's projected area times its radiance.
 func EmissiveTriangle() *render.Scene {
 	return &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 0, 2.5}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 64, 64, 16)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 0, 2.5}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 64, 64, 16)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: 1, RRDepth: 5},
-		Materials:  []*render.Material{diffuseMat("black", 0, 0, 0)},
-		Shapes: []*render.Shape{newShape("triangle",
+		Materials:  []*render.Material{builtinDiffuse("black", 0, 0, 0)},
+		Shapes: []*render.Shape{builtinShape("triangle",
 			[]mgl64.Vec3{{-0.6, -0.4, 0}, {0.5, -0.5, 0}, {0.1, 0.6, 0}}, []int32{0, 1, 2}, 0,
 			&render.AreaEmitter{Radiance: mgl64.Vec3{1, 1, 1}})},
 	}
 }
 
-// centredQuad returns the square of the given side centred at c in the
+// builtinCentredQuad returns the square of the given side centred at c in the
 // plane y = c.y, facing +y (up) or -y (down).
-func centredQuad(c mgl64.Vec3, side float64, up bool) ([]mgl64.Vec3, []int32) {
+func builtinCentredQuad(c mgl64.Vec3, side float64, up bool) ([]mgl64.Vec3, []int32) {
 	h := side / 2
 	p := func(dx, dz float64) mgl64.Vec3 { return mgl64.Vec3{c[0] + dx, c[1], c[2] + dz} }
 	if up {
@@ -236,21 +238,21 @@ func centredQuad(c mgl64.Vec3, side float64, up bool) ([]mgl64.Vec3, []int32) {
 // sees the occluder, the light's dark back and the penumbra on the plane
 // around them. 64 x 64 pixels, 16 spp, maxDepth 2 (direct light only).
 func OccluderScene() *render.Scene {
-	plane, planeIdx := centredQuad(mgl64.Vec3{}, 4, true)
-	occ, occIdx := centredQuad(mgl64.Vec3{0.1, 1, -0.05}, 0.6, true)
-	light, lightIdx := centredQuad(mgl64.Vec3{0, 2, 0}, 0.3, false)
+	plane, planeIdx := builtinCentredQuad(mgl64.Vec3{}, 4, true)
+	occ, occIdx := builtinCentredQuad(mgl64.Vec3{0.1, 1, -0.05}, 0.6, true)
+	light, lightIdx := builtinCentredQuad(mgl64.Vec3{0, 2, 0}, 0.3, false)
 	return &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 5, 0}, mgl64.Vec3{}, mgl64.Vec3{0, 0, -1}, 45, 64, 64, 16)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 5, 0}, mgl64.Vec3{}, mgl64.Vec3{0, 0, -1}, 45, 64, 64, 16)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: 2, RRDepth: 5},
 		Materials: []*render.Material{
-			diffuseMat("planemat", 0.8, 0.8, 0.8),
-			diffuseMat("occludermat", 0.5, 0.5, 0.5),
-			diffuseMat("lightmat", 0, 0, 0),
+			builtinDiffuse("planemat", 0.8, 0.8, 0.8),
+			builtinDiffuse("occludermat", 0.5, 0.5, 0.5),
+			builtinDiffuse("lightmat", 0, 0, 0),
 		},
 		Shapes: []*render.Shape{
-			newShape("plane", plane, planeIdx, 0, nil),
-			newShape("occluder", occ, occIdx, 1, nil),
-			newShape("light", light, lightIdx, 2, &render.AreaEmitter{Radiance: mgl64.Vec3{40, 40, 40}}),
+			builtinShape("plane", plane, planeIdx, 0, nil),
+			builtinShape("occluder", occ, occIdx, 1, nil),
+			builtinShape("light", light, lightIdx, 2, &render.AreaEmitter{Radiance: mgl64.Vec3{40, 40, 40}}),
 		},
 	}
 }
@@ -270,20 +272,20 @@ func FurnaceSphere(mat render.Material) *render.Scene {
 	}
 	pos, idx := meshgen.Icosphere(3, 1, mgl64.Vec3{}, 0)
 	return &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 0, 4}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 32, 32, 16)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 0, 4}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 32, 32, 16)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: -1, RRDepth: 5},
 		Materials:  []*render.Material{&m},
-		Shapes:     []*render.Shape{newShape("object", pos, idx, 0, nil)},
+		Shapes:     []*render.Shape{builtinShape("object", pos, idx, 0, nil)},
 		Env:        &render.Environment{Name: "env", Radiance: mgl64.Vec3{1, 1, 1}, Scale: 1, ToWorld: mgl64.Ident3()},
 	}
 }
 
-// checkerTexture returns the texture of TexturedQuad: w x h texels whose
+// builtinChecker returns the texture of TexturedQuad: w x h texels whose
 // red channel rises from left to right ((x+0.5)/w), green from top to
 // bottom ((y+0.5)/h), and blue is a checkerboard of 4 x 4 texel cells (0.9
 // where the top-left cell is, 0.1 elsewhere), so that any flip or transpose
 // of the lookup shows.
-func checkerTexture(w, h int) *render.Image {
+func builtinChecker(w, h int) *render.Image {
 	im := render.NewImage(w, h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -314,21 +316,21 @@ func checkerTexture(w, h int) *render.Image {
 func TexturedQuad() *render.Scene {
 	quad, quadIdx := meshgen.Quad(mgl64.Vec3{-1, 1, 0}, mgl64.Vec3{-1, -1, 0}, mgl64.Vec3{1, -1, 0}, mgl64.Vec3{1, 1, 0})
 	light, lightIdx := meshgen.Quad(mgl64.Vec3{-0.75, 0.75, 4.5}, mgl64.Vec3{0.75, 0.75, 4.5}, mgl64.Vec3{0.75, -0.75, 4.5}, mgl64.Vec3{-0.75, -0.75, 4.5})
-	q := newShapeUV("quad", quad, quadIdx, []mgl64.Vec2{{0, 0}, {0, 1}, {1, 1}, {1, 0}}, 0)
+	q := builtinShapeUV("quad", quad, quadIdx, []mgl64.Vec2{{0, 0}, {0, 1}, {1, 1}, {1, 0}}, 0)
 	mat := &render.Material{Name: "quadmat", Kind: render.Diffuse,
-		Reflectance: render.Texture{Image: checkerTexture(16, 12), Wrap: render.WrapRepeat}}
+		Reflectance: render.Texture{Image: builtinChecker(16, 12), Wrap: render.WrapRepeat}}
 	return &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 0, 3.5}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 64, 64, 16)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 0, 3.5}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 64, 64, 16)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: 2, RRDepth: 5},
-		Materials:  []*render.Material{mat, diffuseMat("lightmat", 0, 0, 0)},
+		Materials:  []*render.Material{mat, builtinDiffuse("lightmat", 0, 0, 0)},
 		Shapes: []*render.Shape{
 			q,
-			newShape("light", light, lightIdx, 1, &render.AreaEmitter{Radiance: mgl64.Vec3{10, 10, 10}}),
+			builtinShape("light", light, lightIdx, 1, &render.AreaEmitter{Radiance: mgl64.Vec3{10, 10, 10}}),
 		},
 	}
 }
 
-func newShapeUV(name string, pos []mgl64.Vec3, idx []int32, uv []mgl64.Vec2, material int) *render.Shape {
+func builtinShapeUV(name string, pos []mgl64.Vec3, idx []int32, uv []mgl64.Vec2, material int) *render.Shape {
 	s := &render.Shape{Name: name, Positions: pos, Indices: idx, UVs: uv, Material: material}
 	if _, err := validateMesh("built-in shape "+name, s); err != nil {
 		panic(fmt.Sprintf("scenes: built-in shape %q: %v", name, err))
@@ -336,13 +338,13 @@ func newShapeUV(name string, pos []mgl64.Vec3, idx []int32, uv []mgl64.Vec2, mat
 	return s
 }
 
-// skyMap returns EnvLitSphere's equirectangular map, w x h texels with row
+// builtinSkyMap returns EnvLitSphere's equirectangular map, w x h texels with row
 // 0 at the zenith and row h-1 at the nadir: a sky whose blue radiance
 // falls from 1 at the zenith to 0.4 at the horizon, a dark ground (0.05)
 // below the horizon, and a 2 x 2 texel "sun" of radiance (60, 55, 45) in
 // rows h/4-1 and h/4 (about 45 degrees above the horizon) and columns
 // 3w/8-1 and 3w/8.
-func skyMap(w, h int) *render.Image {
+func builtinSkyMap(w, h int) *render.Image {
 	im := render.NewImage(w, h)
 	for y := 0; y < h; y++ {
 		theta := math.Pi * (float64(y) + 0.5) / float64(h) // from the zenith
@@ -371,22 +373,22 @@ func skyMap(w, h int) *render.Image {
 // 0.6), no area light, lit only by a 32 x 16 procedural equirectangular
 // environment map ("envmap", scale 1, identity rotation) with a blue sky,
 // a dark ground and a small bright sun about 45 degrees up that casts the
-// sphere's shadow (see skyMap). Camera as SphereOnPlane's, 64 x 64 pixels,
+// sphere's shadow (see builtinSkyMap). Camera as SphereOnPlane's, 64 x 64 pixels,
 // 16 spp, maxDepth 2.
 func EnvLitSphere() *render.Scene {
 	pos, idx := meshgen.Icosphere(3, 0.5, mgl64.Vec3{0, 0.5, 0}, 0)
 	plane, planeIdx := meshgen.Quad(mgl64.Vec3{-3, 0, 3}, mgl64.Vec3{3, 0, 3}, mgl64.Vec3{3, 0, -3}, mgl64.Vec3{-3, 0, -3})
 	return &render.Scene{
-		Sensors:    []*render.Sensor{newSensor(mgl64.Vec3{0, 1.6, 3.2}, mgl64.Vec3{0, 0.45, 0}, mgl64.Vec3{0, 1, 0}, 45, 64, 64, 16)},
+		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 1.6, 3.2}, mgl64.Vec3{0, 0.45, 0}, mgl64.Vec3{0, 1, 0}, 45, 64, 64, 16)},
 		Integrator: render.Integrator{Kind: render.PathIntegrator, MaxDepth: 2, RRDepth: 5},
 		Materials: []*render.Material{
-			diffuseMat("objmat", 0.7, 0.3, 0.2),
-			diffuseMat("planemat", 0.6, 0.6, 0.6),
+			builtinDiffuse("objmat", 0.7, 0.3, 0.2),
+			builtinDiffuse("planemat", 0.6, 0.6, 0.6),
 		},
 		Shapes: []*render.Shape{
-			newShape("object", pos, idx, 0, nil),
-			newShape("plane", plane, planeIdx, 1, nil),
+			builtinShape("object", pos, idx, 0, nil),
+			builtinShape("plane", plane, planeIdx, 1, nil),
 		},
-		Env: &render.Environment{Name: "envmap", Image: skyMap(32, 16), Scale: 1, ToWorld: mgl64.Ident3()},
+		Env: &render.Environment{Name: "envmap", Image: builtinSkyMap(32, 16), Scale: 1, ToWorld: mgl64.Ident3()},
 	}
 }

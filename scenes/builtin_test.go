@@ -11,13 +11,13 @@ import (
 	"github.com/invrender/invrender/render"
 )
 
-var builtins = map[string]func() *render.Scene{
+var builtinScenes = map[string]func() *render.Scene{
 	"CornellBox":       CornellBox,
 	"SphereOnPlane":    SphereOnPlane,
 	"DenseScene(2)":    func() *render.Scene { return DenseScene(2) },
 	"EmissiveTriangle": EmissiveTriangle,
 	"OccluderScene":    OccluderScene,
-	"FurnaceSphere":    func() *render.Scene { return FurnaceSphere(*diffuseMat("", 1, 1, 1)) },
+	"FurnaceSphere":    func() *render.Scene { return FurnaceSphere(*builtinDiffuse("", 1, 1, 1)) },
 	"TexturedQuad":     TexturedQuad,
 	"EnvLitSphere":     EnvLitSphere,
 }
@@ -25,7 +25,7 @@ var builtins = map[string]func() *render.Scene{
 // TestBuiltinScenesWellFormed checks what the renderer relies on in every
 // built-in scene.
 func TestBuiltinScenesWellFormed(t *testing.T) {
-	for name, build := range builtins {
+	for name, build := range builtinScenes {
 		t.Run(name, func(t *testing.T) {
 			sc := build()
 			if len(sc.Sensors) != 1 {
@@ -77,7 +77,7 @@ func TestBuiltinScenesWellFormed(t *testing.T) {
 					// A one-sided light must face the part of the scene
 					// it lights (the sensor's target) or the camera.
 					a, b, c := sh.Positions[sh.Indices[0]], sh.Positions[sh.Indices[1]], sh.Positions[sh.Indices[2]]
-					n := triangleCross(a, b, c)
+					n := meshCross(a, b, c)
 					if n.Dot(s.Target.Sub(a)) <= 0 && n.Dot(s.Origin.Sub(a)) <= 0 {
 						t.Errorf("light %q faces away from the scene", sh.Name)
 					}
@@ -104,7 +104,7 @@ func TestBuiltinScenesWellFormed(t *testing.T) {
 	}
 }
 
-func names(sc *render.Scene) (shapes, mats []string) {
+func builtinNames(sc *render.Scene) (shapes, mats []string) {
 	for _, s := range sc.Shapes {
 		shapes = append(shapes, s.Name+"/"+sc.Materials[s.Material].Name)
 	}
@@ -114,7 +114,7 @@ func names(sc *render.Scene) (shapes, mats []string) {
 	return shapes, mats
 }
 
-func equalStrings(a, b []string) bool {
+func builtinEqualStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -140,9 +140,9 @@ var (
 
 func TestCornellBoxMatchesBenchmark(t *testing.T) {
 	sc := CornellBox()
-	shapes, mats := names(sc)
+	shapes, mats := builtinNames(sc)
 	wantShapes := []string{"floor/white", "ceiling/white", "back/white", "left/red", "right/green", "shortbox/white", "tallbox/white", "light/lightmat"}
-	if !equalStrings(shapes, wantShapes) || !equalStrings(mats, []string{"white", "red", "green", "lightmat"}) {
+	if !builtinEqualStrings(shapes, wantShapes) || !builtinEqualStrings(mats, []string{"white", "red", "green", "lightmat"}) {
 		t.Errorf("shapes %v materials %v", shapes, mats)
 	}
 	for i, want := range goldenShortbox {
@@ -175,9 +175,9 @@ func TestCornellBoxMatchesBenchmark(t *testing.T) {
 
 func TestSphereAndDenseMatchBenchmark(t *testing.T) {
 	sc := SphereOnPlane()
-	shapes, mats := names(sc)
-	if !equalStrings(shapes, []string{"object/objmat", "plane/planemat", "light/lightmat"}) ||
-		!equalStrings(mats, []string{"objmat", "planemat", "lightmat"}) {
+	shapes, mats := builtinNames(sc)
+	if !builtinEqualStrings(shapes, []string{"object/objmat", "plane/planemat", "light/lightmat"}) ||
+		!builtinEqualStrings(mats, []string{"objmat", "planemat", "lightmat"}) {
 		t.Errorf("shapes %v materials %v", shapes, mats)
 	}
 	obj := sc.Shapes[0]
@@ -190,7 +190,7 @@ func TestSphereAndDenseMatchBenchmark(t *testing.T) {
 		}
 	}
 	// First and last faces of sphere/object.obj: "f 1 643 645", "f 2561 2562 2560".
-	if !equalIndices(obj.Indices[:3], []int32{0, 642, 644}) || !equalIndices(obj.Indices[len(obj.Indices)-3:], []int32{2560, 2561, 2559}) {
+	if !meshEqualIndices(obj.Indices[:3], []int32{0, 642, 644}) || !meshEqualIndices(obj.Indices[len(obj.Indices)-3:], []int32{2560, 2561, 2559}) {
 		t.Errorf("sphere faces differ from the benchmark's")
 	}
 	s := sc.Sensors[0]
@@ -234,7 +234,7 @@ func TestBuiltinAgainstGeneratedFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalIndices(f.Indices, sh.Indices) || len(f.Positions) != len(sh.Positions) {
+			if !meshEqualIndices(f.Indices, sh.Indices) || len(f.Positions) != len(sh.Positions) {
 				t.Errorf("%s: topology differs", path)
 				continue
 			}
@@ -272,7 +272,7 @@ func TestTexturedQuadOrientation(t *testing.T) {
 		t.Error("texture layout")
 	}
 	// The camera looks down -z at the quad's front.
-	n := triangleCross(q.Positions[q.Indices[0]], q.Positions[q.Indices[1]], q.Positions[q.Indices[2]])
+	n := meshCross(q.Positions[q.Indices[0]], q.Positions[q.Indices[1]], q.Positions[q.Indices[2]])
 	if n.Dot(sc.Sensors[0].Origin) <= 0 {
 		t.Error("quad faces away from the camera")
 	}
@@ -281,7 +281,7 @@ func TestTexturedQuadOrientation(t *testing.T) {
 func TestEmissiveTriangleFacesCamera(t *testing.T) {
 	sc := EmissiveTriangle()
 	tri := sc.Shapes[0]
-	n := triangleCross(tri.Positions[0], tri.Positions[1], tri.Positions[2])
+	n := meshCross(tri.Positions[0], tri.Positions[1], tri.Positions[2])
 	if n.Dot(sc.Sensors[0].Origin.Sub(tri.Positions[0])) <= 0 {
 		t.Error("triangle faces away from the camera")
 	}

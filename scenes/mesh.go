@@ -56,17 +56,17 @@ func validateMesh(file string, s *render.Shape) (repaired int, err error) {
 		return fail("mesh has %d texture coordinates for %d vertices", len(s.UVs), nv)
 	}
 	for i, p := range s.Positions {
-		if !finite3(p) {
+		if !meshFinite3(p) {
 			return fail("vertex %d has a non-finite position (%g, %g, %g)", i, p[0], p[1], p[2])
 		}
 	}
 	for i, n := range s.Normals {
-		if !finite3(n) {
+		if !meshFinite3(n) {
 			return fail("vertex %d has a non-finite normal (%g, %g, %g)", i, n[0], n[1], n[2])
 		}
 	}
 	for i, uv := range s.UVs {
-		if !finite(uv[0]) || !finite(uv[1]) {
+		if !meshFinite(uv[0]) || !meshFinite(uv[1]) {
 			return fail("vertex %d has non-finite texture coordinates (%g, %g)", i, uv[0], uv[1])
 		}
 	}
@@ -86,15 +86,15 @@ func validateMesh(file string, s *render.Shape) (repaired int, err error) {
 		a, b, c := s.Indices[3*t], s.Indices[3*t+1], s.Indices[3*t+2]
 		deg := a == b || b == c || a == c
 		if !deg {
-			n := triangleCross(s.Positions[a], s.Positions[b], s.Positions[c])
-			deg = n == (mgl64.Vec3{}) || !finite3(n)
+			n := meshCross(s.Positions[a], s.Positions[b], s.Positions[c])
+			deg = n == (mgl64.Vec3{}) || !meshFinite3(n)
 		}
 		s.Degenerate[t] = deg
 	}
 
 	var bad []int32 // vertices whose normal needs repair
 	for i, n := range s.Normals {
-		u, ok := normalize(n)
+		u, ok := meshNormalize(n)
 		if !ok {
 			bad = append(bad, int32(i))
 			continue
@@ -129,14 +129,14 @@ func repairNormals(s *render.Shape, bad []int32) {
 			}
 			if !have {
 				// |cross| is twice the area: the sum is area-weighted.
-				n = triangleCross(s.Positions[tri[0]], s.Positions[tri[1]], s.Positions[tri[2]])
+				n = meshCross(s.Positions[tri[0]], s.Positions[tri[1]], s.Positions[tri[2]])
 				have = true
 			}
 			sum[v] = acc.Add(n)
 		}
 	}
 	for _, v := range bad {
-		u, ok := normalize(sum[v])
+		u, ok := meshNormalize(sum[v])
 		if !ok {
 			u = mgl64.Vec3{0, 0, 1}
 		}
@@ -144,18 +144,18 @@ func repairNormals(s *render.Shape, bad []int32) {
 	}
 }
 
-// triangleCross returns (b-a) x (c-a): the geometric normal of the
+// meshCross returns (b-a) x (c-a): the geometric normal of the
 // counter-clockwise triangle, twice its area long.
-func triangleCross(a, b, c mgl64.Vec3) mgl64.Vec3 {
+func meshCross(a, b, c mgl64.Vec3) mgl64.Vec3 {
 	return b.Sub(a).Cross(c.Sub(a))
 }
 
 // normalize returns v scaled to unit length. It rescales by the largest
 // component first, so tiny and huge finite vectors normalise correctly; it
 // reports false for the zero vector and for non-finite input.
-func normalize(v mgl64.Vec3) (mgl64.Vec3, bool) {
+func meshNormalize(v mgl64.Vec3) (mgl64.Vec3, bool) {
 	m := math.Max(math.Abs(v[0]), math.Max(math.Abs(v[1]), math.Abs(v[2])))
-	if m == 0 || !finite(m) {
+	if m == 0 || !meshFinite(m) {
 		return mgl64.Vec3{}, false
 	}
 	w := mgl64.Vec3{v[0] / m, v[1] / m, v[2] / m}
@@ -163,9 +163,9 @@ func normalize(v mgl64.Vec3) (mgl64.Vec3, bool) {
 	return mgl64.Vec3{w[0] / l, w[1] / l, w[2] / l}, true
 }
 
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+func meshFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-func finite3(v mgl64.Vec3) bool { return finite(v[0]) && finite(v[1]) && finite(v[2]) }
+func meshFinite3(v mgl64.Vec3) bool { return meshFinite(v[0]) && meshFinite(v[1]) && meshFinite(v[2]) }
 
 // meshName returns the default name of a shape loaded from path: the file's
 // base name without its extension ("bunny" for "models/bunny.ply").
@@ -174,9 +174,9 @@ func meshName(path string) string {
 	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
-// readFileError turns a failure to read path into a *ParseError naming it;
+// meshReadFileError turns a failure to read path into a *ParseError naming it;
 // errors.Is(err, fs.ErrNotExist) still holds for a missing file.
-func readFileError(path string, err error) error {
+func meshReadFileError(path string, err error) error {
 	if pe, ok := err.(*os.PathError); ok {
 		err = fmt.Errorf("cannot %s mesh file: %w", pe.Op, pe.Err)
 	}

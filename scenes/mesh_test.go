@@ -31,24 +31,24 @@ func meshInvariants(s *render.Shape) string {
 		}
 	}
 	for _, p := range s.Positions {
-		if !finite3(p) {
+		if !meshFinite3(p) {
 			return "non-finite position"
 		}
 	}
 	for _, n := range s.Normals {
-		if !finite3(n) || math.Abs(n.Len()-1) > 1e-12 {
+		if !meshFinite3(n) || math.Abs(n.Len()-1) > 1e-12 {
 			return "normal not finite and unit"
 		}
 	}
 	for _, uv := range s.UVs {
-		if !finite(uv[0]) || !finite(uv[1]) {
+		if !meshFinite(uv[0]) || !meshFinite(uv[1]) {
 			return "non-finite uv"
 		}
 	}
 	for t := range s.Degenerate {
 		a, b, c := s.Indices[3*t], s.Indices[3*t+1], s.Indices[3*t+2]
 		zero := a == b || b == c || a == c ||
-			triangleCross(s.Positions[a], s.Positions[b], s.Positions[c]) == mgl64.Vec3{}
+			meshCross(s.Positions[a], s.Positions[b], s.Positions[c]) == mgl64.Vec3{}
 		if zero && !s.Degenerate[t] {
 			return "zero-area triangle not flagged"
 		}
@@ -165,9 +165,9 @@ func TestNormalize(t *testing.T) {
 		{mgl64.Vec3{math.NaN(), 0, 0}, mgl64.Vec3{}, false},
 	}
 	for _, c := range cases {
-		got, ok := normalize(c.in)
+		got, ok := meshNormalize(c.in)
 		if ok != c.ok || !got.ApproxEqualThreshold(c.want, 1e-15) {
-			t.Errorf("normalize(%v) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+			t.Errorf("meshNormalize(%v) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
 		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 func LoadOBJ(path string) (*render.Shape, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, readFileError(path, err)
+		return nil, meshReadFileError(path, err)
 	}
 	s, err := parseOBJ(data, path)
 	if err != nil {
@@ -124,7 +124,7 @@ func parseOBJ(data []byte, file string) (*render.Shape, error) {
 	for off := 0; off < len(data); {
 		line++
 		p.line = line
-		l, next := nextLine(data, off)
+		l, next := meshNextLine(data, off)
 		off = next
 		if len(l) > 0 && l[len(l)-1] == '\\' {
 			joined = append(joined[:0], l[:len(l)-1]...)
@@ -134,7 +134,7 @@ func parseOBJ(data []byte, file string) (*render.Shape, error) {
 					break
 				}
 				line++
-				l, off = nextLine(data, off)
+				l, off = meshNextLine(data, off)
 				if len(l) > 0 && l[len(l)-1] == '\\' {
 					joined = append(joined, l[:len(l)-1]...)
 					continue
@@ -151,9 +151,9 @@ func parseOBJ(data []byte, file string) (*render.Shape, error) {
 	return p.finish()
 }
 
-// nextLine returns the line starting at off without its line end (LF or
+// meshNextLine returns the line starting at off without its line end (LF or
 // CRLF) and the offset of the next line.
-func nextLine(data []byte, off int) ([]byte, int) {
+func meshNextLine(data []byte, off int) ([]byte, int) {
 	rest := data[off:]
 	n := bytes.IndexByte(rest, '\n')
 	next := off + n + 1
@@ -168,27 +168,27 @@ func nextLine(data []byte, off int) ([]byte, int) {
 	return l, next
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
+func objIsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
 
-// nextToken returns the next run of bytes other than spaces and '#' in l at
+// objNextToken returns the next run of bytes other than spaces and '#' in l at
 // or after i and the index after it; an empty token means the line (or its
 // code, before a '#' comment) is exhausted.
-func nextToken(l []byte, i int) ([]byte, int) {
-	for i < len(l) && isSpace(l[i]) {
+func objNextToken(l []byte, i int) ([]byte, int) {
+	for i < len(l) && objIsSpace(l[i]) {
 		i++
 	}
 	if i < len(l) && l[i] == '#' {
 		return nil, len(l)
 	}
 	j := i
-	for j < len(l) && !isSpace(l[j]) && l[j] != '#' {
+	for j < len(l) && !objIsSpace(l[j]) && l[j] != '#' {
 		j++
 	}
 	return l[i:j], j
 }
 
 func (p *objParser) statement(l []byte) error {
-	kw, i := nextToken(l, 0)
+	kw, i := objNextToken(l, 0)
 	switch {
 	case len(kw) == 1 && kw[0] == 'v':
 		var v [3]float64
@@ -220,15 +220,15 @@ func (p *objParser) floats(l []byte, i int, out []float64, min int, what string)
 	n := 0
 	for n < len(out) {
 		var tok []byte
-		tok, i = nextToken(l, i)
+		tok, i = objNextToken(l, i)
 		if len(tok) == 0 {
 			break
 		}
-		x, ok := parseFloat(tok)
+		x, ok := meshParseFloat(tok)
 		if !ok {
 			return n, p.errorf("%s: cannot parse %q as a number", what, tok)
 		}
-		if !finite(x) {
+		if !meshFinite(x) {
 			return n, p.errorf("%s: %q is not a finite number", what, tok)
 		}
 		out[n] = x
@@ -244,7 +244,7 @@ func (p *objParser) faceStatement(l []byte, i int) error {
 	p.face = p.face[:0]
 	for {
 		var tok []byte
-		tok, i = nextToken(l, i)
+		tok, i = objNextToken(l, i)
 		if len(tok) == 0 {
 			break
 		}
@@ -434,16 +434,16 @@ func (p *objParser) finish() (*render.Shape, error) {
 			attrs(nv+i, c)
 		}
 	}
-	compactVertices(s)
+	meshCompactVertices(s)
 	if _, err := validateMesh(p.file, s); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// compactVertices drops the vertices no triangle uses, keeping the order of
+// meshCompactVertices drops the vertices no triangle uses, keeping the order of
 // the others, and renumbers the indices.
-func compactVertices(s *render.Shape) {
+func meshCompactVertices(s *render.Shape) {
 	used := make([]int32, len(s.Positions))
 	for _, i := range s.Indices {
 		used[i] = 1
@@ -484,11 +484,11 @@ func compactVertices(s *render.Shape) {
 	}
 }
 
-// pow10 holds the powers of ten that float64 represents exactly.
-var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+// meshPow10 holds the powers of ten that float64 represents exactly.
+var meshPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// parseFloat parses a decimal number from b, correctly rounded as
+// meshParseFloat parses a decimal number from b, correctly rounded as
 // strconv.ParseFloat does. Plain decimals with at most 15 significant digits
 // and a small exponent (every "%.6f" value of magnitude below 1e9) take
 // Clinger's exact fast path: the digits form an exactly representable
@@ -496,7 +496,7 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // rounded IEEE operation on exact operands (W. D. Clinger, "How to read
 // floating point numbers accurately", PLDI 1990). Everything else goes to
 // strconv.ParseFloat, read from b without a copy.
-func parseFloat(b []byte) (float64, bool) {
+func meshParseFloat(b []byte) (float64, bool) {
 	i := 0
 	neg := false
 	if i < len(b) && (b[i] == '-' || b[i] == '+') {
@@ -510,7 +510,7 @@ func parseFloat(b []byte) (float64, bool) {
 		c := b[i]
 		if c == '.' {
 			if sawDot {
-				return slowFloat(b)
+				return meshSlowFloat(b)
 			}
 			sawDot = true
 			continue
@@ -529,7 +529,7 @@ func parseFloat(b []byte) (float64, bool) {
 		}
 		digits++
 		if digits > 15 {
-			return slowFloat(b)
+			return meshSlowFloat(b)
 		}
 		mant = mant*10 + uint64(d)
 		if sawDot {
@@ -537,11 +537,11 @@ func parseFloat(b []byte) (float64, bool) {
 		}
 	}
 	if !sawDigit {
-		return slowFloat(b)
+		return meshSlowFloat(b)
 	}
 	if i < len(b) {
 		if b[i] != 'e' && b[i] != 'E' {
-			return slowFloat(b)
+			return meshSlowFloat(b)
 		}
 		i++
 		eneg := false
@@ -550,13 +550,13 @@ func parseFloat(b []byte) (float64, bool) {
 			i++
 		}
 		if i == len(b) {
-			return slowFloat(b)
+			return meshSlowFloat(b)
 		}
 		e := 0
 		for ; i < len(b); i++ {
 			d := b[i] - '0'
 			if d > 9 || e > 1000 {
-				return slowFloat(b)
+				return meshSlowFloat(b)
 			}
 			e = e*10 + int(d)
 		}
@@ -572,11 +572,11 @@ func parseFloat(b []byte) (float64, bool) {
 	case exp >= 0 && exp <= 22:
 		// m < 10^15 and m*10^exp may still be inexact when large, but one
 		// rounding of an exact product is correct rounding.
-		f = float64(mant) * pow10[exp]
+		f = float64(mant) * meshPow10[exp]
 	case exp < 0 && exp >= -22:
-		f = float64(mant) / pow10[-exp]
+		f = float64(mant) / meshPow10[-exp]
 	default:
-		return slowFloat(b)
+		return meshSlowFloat(b)
 	}
 	if neg {
 		f = -f
@@ -584,8 +584,8 @@ func parseFloat(b []byte) (float64, bool) {
 	return f, true
 }
 
-// slowFloat parses b with strconv.ParseFloat without copying it.
-func slowFloat(b []byte) (float64, bool) {
+// meshSlowFloat parses b with strconv.ParseFloat without copying it.
+func meshSlowFloat(b []byte) (float64, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}

@@ -30,7 +30,7 @@ func readOBJString(t *testing.T, src string) *render.Shape {
 	return s
 }
 
-func equalIndices(a, b []int32) bool {
+func meshEqualIndices(a, b []int32) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -76,7 +76,7 @@ func TestReadOBJFaceForms(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := readOBJString(t, objSquare+c.faces)
-			if !equalIndices(s.Indices, c.wantIdx) {
+			if !meshEqualIndices(s.Indices, c.wantIdx) {
 				t.Errorf("Indices = %v, want %v", s.Indices, c.wantIdx)
 			}
 			if len(s.Positions) != c.wantVertexCount {
@@ -107,7 +107,7 @@ func TestReadOBJPolygonFan(t *testing.T) {
 	src := "v 0 0 0\nv 2 0 0\nv 3 1 0\nv 1 3 0\nv -1 1 0\nf 1 2 3 4 5\n"
 	s := readOBJString(t, src)
 	want := []int32{0, 1, 2, 0, 2, 3, 0, 3, 4}
-	if !equalIndices(s.Indices, want) {
+	if !meshEqualIndices(s.Indices, want) {
 		t.Errorf("Indices = %v, want %v", s.Indices, want)
 	}
 }
@@ -133,7 +133,7 @@ f 1 -2 -1
 	// faces without vt and vn: positions 0 3 4 twice. Position 0 occurs
 	// with two (vt, vn) pairs, so it is duplicated at the end.
 	wantIdx := []int32{0, 1, 2, 5, 3, 4, 5, 3, 4}
-	if !equalIndices(s.Indices, wantIdx) {
+	if !meshEqualIndices(s.Indices, wantIdx) {
 		t.Fatalf("Indices = %v, want %v", s.Indices, wantIdx)
 	}
 	wantPos := []mgl64.Vec3{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {5, 0, 0}, {5, 1, 0}, {0, 0, 0}}
@@ -154,13 +154,13 @@ func TestReadOBJDeduplicatesCorners(t *testing.T) {
 	pos, idx := meshgen.Box(mgl64.Vec3{-1, -1, -1}, mgl64.Vec3{1, 1, 1})
 	var b strings.Builder
 	for _, p := range pos {
-		b.WriteString("v " + ftoa(p[0]) + " " + ftoa(p[1]) + " " + ftoa(p[2]) + "\n")
+		b.WriteString("v " + meshFtoa(p[0]) + " " + meshFtoa(p[1]) + " " + meshFtoa(p[2]) + "\n")
 	}
 	var normals []mgl64.Vec3
 	for t := 0; t < len(idx); t += 6 {
-		n := triangleCross(pos[idx[t]], pos[idx[t+1]], pos[idx[t+2]]).Normalize()
+		n := meshCross(pos[idx[t]], pos[idx[t+1]], pos[idx[t+2]]).Normalize()
 		normals = append(normals, n)
-		b.WriteString("vn " + ftoa(n[0]) + " " + ftoa(n[1]) + " " + ftoa(n[2]) + "\n")
+		b.WriteString("vn " + meshFtoa(n[0]) + " " + meshFtoa(n[1]) + " " + meshFtoa(n[2]) + "\n")
 	}
 	for t := 0; t < len(idx); t += 3 {
 		f := t / 6
@@ -198,7 +198,7 @@ func TestReadOBJDeduplicatesCorners(t *testing.T) {
 	}
 }
 
-func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+func meshFtoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
 func TestReadOBJVFlip(t *testing.T) {
 	s := readOBJString(t, "v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0.25 0.125\nvt 0.5\nvt 1 0.75 0\nf 1/1 2/2 3/3\n")
@@ -218,7 +218,7 @@ func TestReadOBJLineEndsAndIgnoredStatements(t *testing.T) {
 		"v 1 1 0 # trailing comment\r\nf 2 4 3"
 	s := readOBJString(t, src)
 	want := []int32{0, 1, 2, 1, 3, 2}
-	if !equalIndices(s.Indices, want) {
+	if !meshEqualIndices(s.Indices, want) {
 		t.Errorf("Indices = %v, want %v", s.Indices, want)
 	}
 	if len(s.Positions) != 4 || s.Positions[3] != (mgl64.Vec3{1, 1, 0}) {
@@ -279,7 +279,7 @@ func TestReadOBJForwardReferencesAndUnusedVertices(t *testing.T) {
 			t.Errorf("position %d = %v, want %v", i, s.Positions[i], p)
 		}
 	}
-	if !equalIndices(s.Indices, []int32{0, 1, 2}) || s.UVs[2] != (mgl64.Vec2{0.5, 0.75}) {
+	if !meshEqualIndices(s.Indices, []int32{0, 1, 2}) || s.UVs[2] != (mgl64.Vec2{0.5, 0.75}) {
 		t.Errorf("Indices %v UVs %v", s.Indices, s.UVs)
 	}
 }
@@ -350,13 +350,13 @@ func TestLoadOBJMissingFile(t *testing.T) {
 func TestParseFloatMatchesStrconv(t *testing.T) {
 	check := func(s string) {
 		t.Helper()
-		got, ok := parseFloat([]byte(s))
+		got, ok := meshParseFloat([]byte(s))
 		want, err := strconv.ParseFloat(s, 64)
 		if ok != (err == nil) {
-			t.Fatalf("parseFloat(%q) ok=%v, strconv error %v", s, ok, err)
+			t.Fatalf("meshParseFloat(%q) ok=%v, strconv error %v", s, ok, err)
 		}
 		if ok && math.Float64bits(got) != math.Float64bits(want) {
-			t.Fatalf("parseFloat(%q) = %v (%x), strconv %v (%x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
+			t.Fatalf("meshParseFloat(%q) = %v (%x), strconv %v (%x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
 		}
 	}
 	for _, s := range []string{"0", "-0", "+1", "1.", ".5", "-.5", "0.000000", "-0.000000", "123456789.123456",
@@ -392,7 +392,7 @@ func TestWriteOBJRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalIndices(got.Indices, idx) || len(got.Positions) != len(pos) {
+	if !meshEqualIndices(got.Indices, idx) || len(got.Positions) != len(pos) {
 		t.Fatalf("indices or vertex count differ")
 	}
 	for i := range pos {
@@ -437,12 +437,12 @@ func TestLoadOBJIcosphereAsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Name != "object" || !equalIndices(s.Indices, idx) || len(s.Positions) != len(pos) {
+	if s.Name != "object" || !meshEqualIndices(s.Indices, idx) || len(s.Positions) != len(pos) {
 		t.Fatalf("name %q, %d vertices %d indices", s.Name, len(s.Positions), len(s.Indices))
 	}
 	for i, p := range pos {
-		if s.Positions[i] != round6v(p) {
-			t.Fatalf("vertex %d = %v, want %v", i, s.Positions[i], round6v(p))
+		if s.Positions[i] != builtinRound6v(p) {
+			t.Fatalf("vertex %d = %v, want %v", i, s.Positions[i], builtinRound6v(p))
 		}
 	}
 	if msg := meshInvariants(s); msg != "" {

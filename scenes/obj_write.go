@@ -18,7 +18,7 @@ import (
 // UVs are written as (u, 1 - v), undoing ReadOBJ's flip; the round trip
 // 1 - (1 - v) may differ from v in the last bits.
 func WriteOBJ(w io.Writer, s *render.Shape) error {
-	if err := checkShapeArrays(s); err != nil {
+	if err := meshCheckArrays(s); err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
@@ -69,9 +69,9 @@ func WriteOBJ(w io.Writer, s *render.Shape) error {
 	return bw.Flush()
 }
 
-// checkShapeArrays checks what a writer relies on: whole triangles, indices
+// meshCheckArrays checks what a writer relies on: whole triangles, indices
 // in range and attribute arrays matching the positions.
-func checkShapeArrays(s *render.Shape) error {
+func meshCheckArrays(s *render.Shape) error {
 	nv := len(s.Positions)
 	switch {
 	case len(s.Indices)%3 != 0:

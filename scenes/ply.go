@@ -18,7 +18,7 @@ import (
 func LoadPLY(path string) (*render.Shape, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, readFileError(path, err)
+		return nil, meshReadFileError(path, err)
 	}
 	s, err := parsePLY(data, path)
 	if err != nil {
@@ -178,13 +178,13 @@ func (r *plyReader) token() []byte {
 		c := d[i]
 		if c == '\n' {
 			r.line++
-		} else if !isSpace(c) {
+		} else if !objIsSpace(c) {
 			break
 		}
 		i++
 	}
 	j := i
-	for j < len(d) && !isSpace(d[j]) && d[j] != '\n' {
+	for j < len(d) && !objIsSpace(d[j]) && d[j] != '\n' {
 		j++
 	}
 	r.off = j
@@ -202,7 +202,7 @@ func (r *plyReader) float(t plyType, what func() string) (float64, error) {
 		if tok == nil {
 			return 0, r.errorf(0, "unexpected end of data: want %s", what())
 		}
-		x, ok := parseFloat(tok)
+		x, ok := meshParseFloat(tok)
 		if !ok {
 			return 0, r.errorf(0, "%s: cannot parse %q as a number", what(), tok)
 		}
@@ -233,7 +233,7 @@ func (r *plyReader) float(t plyType, what func() string) (float64, error) {
 	case plyUint64:
 		return float64(o.Uint64(b)), nil
 	case plyFloat16:
-		return halfToFloat(o.Uint16(b)), nil
+		return plyHalfToFloat(o.Uint16(b)), nil
 	case plyFloat32:
 		return float64(math.Float32frombits(o.Uint32(b))), nil
 	}
@@ -321,8 +321,8 @@ func (r *plyReader) skip(p *plyProperty, what func() string) error {
 	return nil
 }
 
-// halfToFloat converts an IEEE 754 binary16 value.
-func halfToFloat(h uint16) float64 {
+// plyHalfToFloat converts an IEEE 754 binary16 value.
+func plyHalfToFloat(h uint16) float64 {
 	sign := 1.0
 	if h&0x8000 != 0 {
 		sign = -1
@@ -367,7 +367,7 @@ func parsePLYHeader(data []byte, file string) (*plyHeader, error) {
 		}
 		line++
 		var l []byte
-		l, off = nextLine(data, off)
+		l, off = meshNextLine(data, off)
 		var tok [6][]byte
 		n := 0
 		for i := 0; ; {
@@ -479,14 +479,14 @@ func parsePLYHeader(data []byte, file string) (*plyHeader, error) {
 	}
 }
 
-// plyHeaderToken is nextToken without comment handling ('#' is an
+// plyHeaderToken is objNextToken without comment handling ('#' is an
 // ordinary character in PLY).
 func plyHeaderToken(l []byte, i int) ([]byte, int) {
-	for i < len(l) && isSpace(l[i]) {
+	for i < len(l) && objIsSpace(l[i]) {
 		i++
 	}
 	j := i
-	for j < len(l) && !isSpace(l[j]) {
+	for j < len(l) && !objIsSpace(l[j]) {
 		j++
 	}
 	return l[i:j], j
@@ -500,7 +500,7 @@ type plyVertexLayout struct {
 	hasT bool
 }
 
-func vertexLayout(e *plyElement, file string) (plyVertexLayout, error) {
+func plyLayout(e *plyElement, file string) (plyVertexLayout, error) {
 	idx := map[string]int{}
 	for i, p := range e.props {
 		idx[p.name] = i
@@ -572,7 +572,7 @@ func parsePLY(data []byte, file string) (*render.Shape, error) {
 	if face == nil {
 		return nil, &ParseError{File: file, Line: h.lines, Err: fmt.Errorf("header declares no face element (point clouds are not meshes)")}
 	}
-	layout, err := vertexLayout(vert, file)
+	layout, err := plyLayout(vert, file)
 	if err != nil {
 		return nil, err
 	}
@@ -664,7 +664,7 @@ func readPLYVertices(r *plyReader, e *plyElement, l plyVertexLayout, s *render.S
 			if err != nil {
 				return err
 			}
-			if !finite(x) {
+			if !meshFinite(x) {
 				return r.errorf(at, "vertex %d property %q is not finite (%g)", v, p.name, x)
 			}
 			vals[role] = x

@@ -227,7 +227,7 @@ func TestReadPLYFormatsAgainstOBJ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalIndices(obj.Indices, pyrTri) {
+	if !meshEqualIndices(obj.Indices, pyrTri) {
 		t.Fatalf("OBJ indices %v, want %v", obj.Indices, pyrTri)
 	}
 	var cases []plyOpts
@@ -256,7 +256,7 @@ func TestReadPLYFormatsAgainstOBJ(t *testing.T) {
 			if s.Name != "pyramid" {
 				t.Errorf("Name = %q", s.Name)
 			}
-			if !equalIndices(s.Indices, obj.Indices) || len(s.Positions) != len(obj.Positions) {
+			if !meshEqualIndices(s.Indices, obj.Indices) || len(s.Positions) != len(obj.Positions) {
 				t.Fatalf("indices %v, want %v", s.Indices, obj.Indices)
 			}
 			for i := range s.Positions {
@@ -276,7 +276,7 @@ func TestReadPLYWithoutNormalsAndUVs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Normals != nil || s.UVs != nil || !equalIndices(s.Indices, pyrTri) {
+	if s.Normals != nil || s.UVs != nil || !meshEqualIndices(s.Indices, pyrTri) {
 		t.Errorf("Normals %v UVs %v Indices %v", s.Normals, s.UVs, s.Indices)
 	}
 }
@@ -286,7 +286,7 @@ func TestWritePLYRoundTrip(t *testing.T) {
 	s := &render.Shape{Name: "ico", Positions: pos, Indices: idx,
 		Normals: make([]mgl64.Vec3, len(pos)), UVs: make([]mgl64.Vec2, len(pos))}
 	for i, p := range pos {
-		s.Normals[i], _ = normalize(p.Sub(mgl64.Vec3{1, 2, 3}))
+		s.Normals[i], _ = meshNormalize(p.Sub(mgl64.Vec3{1, 2, 3}))
 		s.UVs[i] = mgl64.Vec2{p[0] / 3, p[2] * 0.1}
 	}
 	var buf bytes.Buffer
@@ -297,7 +297,7 @@ func TestWritePLYRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalIndices(got.Indices, idx) {
+	if !meshEqualIndices(got.Indices, idx) {
 		t.Fatal("indices differ")
 	}
 	for i := range pos {
@@ -430,11 +430,11 @@ func TestHalfToFloat(t *testing.T) {
 	cases := map[uint16]float64{0x0000: 0, 0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0001: math.Ldexp(1, -24),
 		0x3555: 0.333251953125, 0x7c00: math.Inf(1), 0xfc00: math.Inf(-1)}
 	for h, want := range cases {
-		if got := halfToFloat(h); got != want {
-			t.Errorf("halfToFloat(%#x) = %v, want %v", h, got, want)
+		if got := plyHalfToFloat(h); got != want {
+			t.Errorf("plyHalfToFloat(%#x) = %v, want %v", h, got, want)
 		}
 	}
-	if !math.IsNaN(halfToFloat(0x7e00)) {
+	if !math.IsNaN(plyHalfToFloat(0x7e00)) {
 		t.Error("0x7e00 is not NaN")
 	}
 }

@@ -18,7 +18,7 @@ import (
 // returns the same arrays (UVs included: PLY texture coordinates are not
 // flipped).
 func WritePLY(w io.Writer, s *render.Shape) error {
-	if err := checkShapeArrays(s); err != nil {
+	if err := meshCheckArrays(s); err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
