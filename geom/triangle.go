@@ -53,24 +53,37 @@ func NewWatertightRay(o, d mgl64.Vec3) WatertightRay {
 // is (1-b1-b2)*p0 + b1*p1 + b2*p2). Hits exactly on an edge or a vertex count,
 // and the edge functions of an edge shared by two triangles are exact
 // negations of each other, so no ray slips between the triangles of a closed
-// mesh. Both faces are hit; degenerate (zero-area) triangles never are.
+// mesh. Both faces are hit. Triangles of zero area in floating point (the
+// cross product of two edges is the zero vector: coincident or collinear
+// vertices) are never hit, as in pbrt-v4: they have no plane and no normal.
+// A mesh that closes a T-junction with such a sliver may therefore let
+// through rays that pass within rounding error of the junction.
 func (r *WatertightRay) Intersect(p0, p1, p2 mgl64.Vec3, tmin, tmax float64) (t, b1, b2 float64, ok bool) {
 	kx, ky, kz := r.Kx, r.Ky, r.Kz
 	// Vertices relative to the ray origin.
 	ax, ay, az := p0[kx]-r.O[kx], p0[ky]-r.O[ky], p0[kz]-r.O[kz]
 	bx, by, bz := p1[kx]-r.O[kx], p1[ky]-r.O[ky], p1[kz]-r.O[kz]
 	cx, cy, cz := p2[kx]-r.O[kx], p2[ky]-r.O[ky], p2[kz]-r.O[kz]
-	// Shear so the ray points down +z.
-	ax -= r.Sx * az
-	ay -= r.Sy * az
-	bx -= r.Sx * bz
-	by -= r.Sy * bz
-	cx -= r.Sx * cz
-	cy -= r.Sy * cz
+	// Shear so the ray points down +z. Watertightness rests on rounding:
+	// a vertex must shear to the same bits in every triangle, and the edge
+	// function of an edge shared by two triangles must be the exact
+	// negation of its twin, which holds when each product is rounded
+	// before the difference (fl(a*b) - fl(c*d) = -(fl(c*d) - fl(a*b))).
+	// Go may fuse x*y - z into one FMA (it does on arm64, ppc64le, s390x
+	// and riscv64), which rounds only one of the two products and lets
+	// rays slip between triangles; the explicit float64 conversions round
+	// every product and so forbid the fusion (Go spec, "Floating-point
+	// operators").
+	ax -= float64(r.Sx * az)
+	ay -= float64(r.Sy * az)
+	bx -= float64(r.Sx * bz)
+	by -= float64(r.Sy * bz)
+	cx -= float64(r.Sx * cz)
+	cy -= float64(r.Sy * cz)
 	// Scaled barycentrics (2D edge functions).
-	u := cx*by - cy*bx
-	v := ax*cy - ay*cx
-	w := bx*ay - by*ax
+	u := float64(cx*by) - float64(cy*bx)
+	v := float64(ax*cy) - float64(ay*cx)
+	w := float64(bx*ay) - float64(by*ax)
 	if (u < 0 || v < 0 || w < 0) && (u > 0 || v > 0 || w > 0) {
 		return 0, 0, 0, false
 	}
@@ -91,6 +104,18 @@ func (r *WatertightRay) Intersect(p0, p1, p2 mgl64.Vec3, tmin, tmax float64) (t,
 		if tt >= tmin*det || tt <= tmax*det {
 			return 0, 0, 0, false
 		}
+	}
+	// A zero-area triangle has no plane to hit, but rounding in the shear
+	// can leave det non-zero (and t and the barycentrics meaningless) for a
+	// ray through a triangle with collinear vertices. Reject it as pbrt-v4
+	// does (Pharr, Jakob, Humphreys, Physically Based Rendering, 4th ed.,
+	// section 6.5.3), checking the float cross product, here on the hit
+	// path only so that misses stay cheap. Comparing the rounded products
+	// is the same as comparing their difference with zero.
+	e1x, e1y, e1z := p1[0]-p0[0], p1[1]-p0[1], p1[2]-p0[2]
+	e2x, e2y, e2z := p2[0]-p0[0], p2[1]-p0[1], p2[2]-p0[2]
+	if e1y*e2z == e1z*e2y && e1z*e2x == e1x*e2z && e1x*e2y == e1y*e2x {
+		return 0, 0, 0, false
 	}
 	inv := 1 / det
 	return tt * inv, v * inv, w * inv, true
