@@ -1,5 +1,7 @@
 package geom
 
+import "math/bits"
+
 // RNG is a PCG32 generator (O'Neill, "PCG: A Family of Simple Fast
 // Space-Efficient Statistically Good Algorithms for Random Number
 // Generation", 2014): 64-bit state, 32-bit output (XSH-RR).
@@ -73,7 +75,13 @@ func (r *RNG) Uint64() uint64 {
 }
 
 // Intn returns a uniform integer in [0, n) for n > 0 (Lemire's method
-// without the rejection step; the bias is below 2^-32 * n).
+// without the rejection step). For n <= 2^32 it draws 32 bits and the bias
+// is below 2^-32 * n; for larger n it draws 64 bits and the bias is below
+// 2^-64 * n.
 func (r *RNG) Intn(n int) int {
-	return int((uint64(r.Uint32()) * uint64(n)) >> 32)
+	if uint64(n) <= 1<<32 {
+		return int((uint64(r.Uint32()) * uint64(n)) >> 32)
+	}
+	hi, _ := bits.Mul64(r.Uint64(), uint64(n))
+	return int(hi)
 }
