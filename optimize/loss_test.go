@@ -36,8 +36,8 @@ func randMask(rng *rand.Rand, n int) []float64 {
 // checkLossGradient compares dLdI with central differences of the loss on
 // every value of img. The losses are at most quadratic in I (L1 piecewise
 // linear, away from its kinks for random images), so the central difference
-// is exact but for rounding: the tolerance is a few ulps of the loss divided
-// by the step.
+// is exact but for rounding: about 1e-16 |L| / h = 1e-10 |L| here, so the
+// tolerance is 1e-8 max(1, |L|) plus 1e-6 relative.
 func checkLossGradient(t *testing.T, l Loss, img, target *render.Image) {
 	t.Helper()
 	v, d, err := l.Eval(img, target)
@@ -61,7 +61,7 @@ func checkLossGradient(t *testing.T, l Loss, img, target *render.Image) {
 			t.Fatal(err)
 		}
 		fd := (fp - fm) / (2 * h)
-		tol := 1e-8*math.Max(1, math.Abs(v))/h + 1e-6*math.Abs(fd)
+		tol := 1e-8*math.Max(1, math.Abs(v)) + 1e-6*math.Abs(fd)
 		if math.Abs(fd-d.Pix[i]) > tol {
 			t.Errorf("%s %dx%d: dL/dI[%d] = %.10g, central difference %.10g", l.Name(), img.Width, img.Height, i, d.Pix[i], fd)
 		}
