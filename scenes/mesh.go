@@ -163,7 +163,9 @@ func meshNormalize(v mgl64.Vec3) (mgl64.Vec3, bool) {
 	return mgl64.Vec3{w[0] / l, w[1] / l, w[2] / l}, true
 }
 
-func meshFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+// meshFinite reports whether x is neither NaN nor infinite: x - x is 0 for
+// finite x and NaN otherwise.
+func meshFinite(x float64) bool { return x-x == 0 }
 
 func meshFinite3(v mgl64.Vec3) bool { return meshFinite(v[0]) && meshFinite(v[1]) && meshFinite(v[2]) }
 

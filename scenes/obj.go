@@ -168,7 +168,10 @@ func meshNextLine(data []byte, off int) ([]byte, int) {
 	return l, next
 }
 
-func objIsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
+// objSpaceTab marks the bytes that separate tokens within a line.
+var objSpaceTab = [256]bool{' ': true, '\t': true, '\r': true, '\f': true, '\v': true}
+
+func objIsSpace(c byte) bool { return objSpaceTab[c] }
 
 // objNextToken returns the next run of bytes other than spaces and '#' in l at
 // or after i and the index after it; an empty token means the line (or its
@@ -266,6 +269,21 @@ func (p *objParser) faceStatement(l []byte, i int) error {
 
 // corner parses one face corner v, v/vt, v//vn or v/vt/vn.
 func (p *objParser) corner(tok []byte) (objCorner, error) {
+	// Fast path: a plain positive vertex index, as in "f 1 2 3".
+	var v int64
+	j := 0
+	for ; j < len(tok) && v <= maxMeshVertices; j++ {
+		d := tok[j] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + int64(d)
+	}
+	if j == len(tok) && v > 0 && v <= maxMeshVertices {
+		p.refV.note(v, p.line)
+		return objCorner{int32(v - 1), -1, -1}, nil
+	}
+
 	c := objCorner{-1, -1, -1}
 	var field [3][]byte
 	n := 0

@@ -36,7 +36,8 @@ func LoadPLY(path string) (*render.Shape, error) {
 // (required), nx, ny, nz (all three, else no normals) and the texture
 // coordinates u v, or else texture_u texture_v, s t, texture_s texture_t,
 // each of any numeric type (integers are taken at their value, not
-// normalised). Of the element "face" it uses the list vertex_indices (or
+// normalised; ascii values of float properties are rounded to float32 as
+// the binary formats would store them). Of the element "face" it uses the list vertex_indices (or
 // vertex_index) with any integer count and index types; polygons are
 // triangulated as a fan around their first corner. Every other element and
 // property, lists included, is skipped; comment and obj_info lines are
@@ -205,6 +206,10 @@ func (r *plyReader) float(t plyType, what func() string) (float64, error) {
 		x, ok := meshParseFloat(tok)
 		if !ok {
 			return 0, r.errorf(0, "%s: cannot parse %q as a number", what(), tok)
+		}
+		if t == plyFloat32 {
+			// As the binary format would store it.
+			x = float64(float32(x))
 		}
 		return x, nil
 	}
