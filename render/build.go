@@ -240,3 +240,12 @@ func maxComp(v mgl64.Vec3) float64 { return math.Max(v[0], math.Max(v[1], v[2]))
 func Luminance(c mgl64.Vec3) float64 {
 	return 0.212671*c[0] + 0.715160*c[1] + 0.072169*c[2]
 }
+
+// UpdateLights rebuilds the light selection tables after emitted radiances,
+// lights or the environment changed.
+func (s *Scene) UpdateLights() error {
+	if s.acc == nil {
+		return s.Build()
+	}
+	return s.buildLights()
+}

@@ -239,3 +239,17 @@ func (s *Scene) EnvRadiance(d mgl64.Vec3) mgl64.Vec3 {
 
 // HasEnv reports whether the scene has an environment emitter.
 func (s *Scene) HasEnv() bool { return s.acc.env != nil }
+
+// EmitterLight returns the Scene.Lights index of emitter entry e when it is
+// a point or directional light, and -1 otherwise.
+func (s *Scene) EmitterLight(e int32) int {
+	a := s.acc
+	if e < 0 || int(e) >= len(a.emitters) {
+		return -1
+	}
+	switch r := a.emitters[e]; r.kind {
+	case emitPoint, emitDirectional:
+		return int(r.index)
+	}
+	return -1
+}
