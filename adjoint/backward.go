@@ -91,19 +91,19 @@ type Result struct {
 
 // backward is the shared, read-only state of one pass.
 type backward struct {
-	s       *render.Scene
-	ps      *Params
-	sensor  *render.Sensor
-	cam     render.Camera
-	set     render.PathSettings
-	space   *gradSpace
-	dLdI    *render.Image
-	spp     int
-	seed    uint64
-	opts    Options
-	obs     []float64
+	s        *render.Scene
+	ps       *Params
+	sensor   *render.Sensor
+	cam      render.Camera
+	set      render.PathSettings
+	space    *gradSpace
+	dLdI     *render.Image
+	spp      int
+	seed     uint64
+	opts     Options
+	obs      []float64
 	boundary bool
-	bd      *boundaryState
+	bd       *boundaryState
 }
 
 // worker is one goroutine's scratch.
@@ -333,7 +333,7 @@ func (w *worker) backpropPath(g mgl64.Vec3, camX, camY float64) {
 	s := b.s
 	sp := b.space
 	verts := w.rec.Vertices
-	var S mgl64.Vec3     // radiance beyond the current vertex
+	var S mgl64.Vec3      // radiance beyond the current vertex
 	var carryP mgl64.Vec3 // gradient of the current hit point from the next ray's origin
 	for i := len(verts) - 1; i >= 0; i-- {
 		v := &verts[i]

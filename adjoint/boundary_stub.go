@@ -12,7 +12,7 @@ import (
 
 type boundaryState struct{}
 
-func newBoundaryState(b *backward) *boundaryState { return nil }
+func newBoundaryState(b *backward) *boundaryState                   { return nil }
 func (w *worker) secondaryEdges(key render.RandomKey, g mgl64.Vec3) { w.resetAdjP() }
 func (bd *boundaryState) primaryPass(ctx context.Context, workers []*worker, threads int) error {
 	return nil

@@ -42,7 +42,7 @@ func (f *fixedSum) add(v float64) bool {
 		return false
 	}
 	mi := int64(frac * (1 << 53)) // exact: 53-bit signed integer
-	shift := exp - 53 - fixedLSB   // bit position of mi's LSB
+	shift := exp - 53 - fixedLSB  // bit position of mi's LSB
 	if shift < 0 {
 		if shift <= -64 {
 			return true

@@ -14,9 +14,9 @@ import (
 // the segments that the requested parameters need. Offsets are -1 for
 // inactive segments.
 type gradSpace struct {
-	pos, nrm, uv, emit []int32     // per shape
-	tex                [][3]int32  // per material: reflectance, specular, alpha
-	texSize            [][3]int32  // their sizes (3 for a constant, 3*W*H for a bitmap)
+	pos, nrm, uv, emit []int32    // per shape
+	tex                [][3]int32 // per material: reflectance, specular, alpha
+	texSize            [][3]int32 // their sizes (3 for a constant, 3*W*H for a bitmap)
 	envData            int32
 	envScale           int32
 	envRad             int32
