@@ -77,17 +77,34 @@ func (b AABB) Contains(p mgl64.Vec3) bool {
 
 // Slab intersects the ray o + t*d, given invD = InvDir(d), with the box and
 // returns the entry distance and whether the overlap of [tmin, tmax] with the
-// box's span is non-empty. The far distance is scaled by 1+2*gamma(3) as in
-// pbrt so that rounding never culls a box the ray grazes.
+// box's span is non-empty. The box is closed: a ray that only touches it, or
+// runs within the plane of a face, overlaps it. The far distance is scaled by
+// 1+2*gamma(3) as in pbrt (Pharr, Jakob, Humphreys, Physically Based
+// Rendering, 4th ed., section 6.8.2) so that rounding never culls a box the
+// ray grazes. An empty box (EmptyAABB) overlaps no ray.
 func (b AABB) Slab(o, invD mgl64.Vec3, tmin, tmax float64) (float64, bool) {
 	const robust = 1 + 2*3*0x1p-53/(1-3*0x1p-53)
 	for a := 0; a < 3; a++ {
-		t0 := (b.Min[a] - o[a]) * invD[a]
-		t1 := (b.Max[a] - o[a]) * invD[a]
-		if t0 > t1 {
-			t0, t1 = t1, t0
+		inv := invD[a]
+		if math.Abs(inv) >= invHuge {
+			// Parallel to the slab: inside it for every t or for none.
+			// Multiplying instead would turn an origin on one of the
+			// slab's planes into 0*huge = 0, an interval that ends or
+			// starts at t = 0 depending on the sign of the zero.
+			if !(o[a] >= b.Min[a] && o[a] <= b.Max[a]) {
+				return 0, false
+			}
+			continue
 		}
-		t1 *= robust
+		// Order the planes by the direction's sign, not by comparing the
+		// distances: for an empty box (Min > Max) the near distance then
+		// exceeds the far one and the test fails, as it must.
+		near, far := b.Min[a], b.Max[a]
+		if inv < 0 {
+			near, far = far, near
+		}
+		t0 := (near - o[a]) * inv
+		t1 := (far - o[a]) * inv * robust
 		if t0 > tmin {
 			tmin = t0
 		}

@@ -1,6 +1,10 @@
 package geom
 
-import "github.com/go-gl/mathgl/mgl64"
+import (
+	"math"
+
+	"github.com/go-gl/mathgl/mgl64"
+)
 
 // Ray is the half-open segment O + t*D for t in (TMin, TMax).
 type Ray struct {
@@ -13,15 +17,17 @@ func (r Ray) At(t float64) mgl64.Vec3 {
 	return mgl64.Vec3{r.O[0] + t*r.D[0], r.O[1] + t*r.D[1], r.O[2] + t*r.D[2]}
 }
 
-// SafeInverse returns 1/x, replacing a zero (of either sign) by a huge value
-// of the same sign, so that slab tests stay NaN-free for axis-parallel rays.
+// invHuge is the magnitude SafeInverse gives for zero and tiny inputs; AABB.Slab
+// treats an inverse this large as a direction parallel to the slab.
+const invHuge = 1e300
+
+// SafeInverse returns 1/x, replacing a zero (of either sign) or a value too
+// tiny to invert without overflow (|x| < 1e-300, subnormals included) by a
+// huge finite value of the same sign, so that slab tests stay NaN-free for
+// axis-parallel rays.
 func SafeInverse(x float64) float64 {
-	const huge = 1e300
-	if x == 0 {
-		if 1/x < 0 {
-			return -huge
-		}
-		return huge
+	if math.Abs(x) < 1/invHuge {
+		return math.Copysign(invHuge, x)
 	}
 	return 1 / x
 }
