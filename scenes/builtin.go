@@ -204,8 +204,16 @@ func DenseScene(subdiv int) *render.Scene {
 // (1, 1, 1), seen from the camera at (0, 0, 2.5) looking at the origin, up
 // +y, fov 40 degrees along x, against a black background (no environment).
 // 64 x 64 pixels with a box filter, 16 spp, maxDepth 1 (emission seen
-// directly). The sum of the image times the pixel's solid-angle footprint
-// is the triangle's projected area times its radiance.
+// directly).
+//
+// Each pixel's expected value is the fraction of the pixel the triangle
+// covers. The triangle (area 0.585) is parallel to the image plane at
+// distance 2.5, so its projection onto the plane at unit distance from the
+// pinhole has area 0.585/2.5^2, and a pixel there is 2*tan(20 deg)/64 wide:
+// the expected sum of each channel over the image is
+// (0.585/6.25) / (2*tan(20 deg)/64)^2, about 723.5.
+// Its derivative with respect to the vertices is that of the projected
+// area, the analytic check of the boundary term.
 func EmissiveTriangle() *render.Scene {
 	return &render.Scene{
 		Sensors:    []*render.Sensor{builtinSensor(mgl64.Vec3{0, 0, 2.5}, mgl64.Vec3{}, mgl64.Vec3{0, 1, 0}, 40, 64, 64, 16)},

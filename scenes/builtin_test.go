@@ -289,8 +289,15 @@ func TestEmissiveTriangleFacesCamera(t *testing.T) {
 		sc.Materials[0].Reflectance.Value != (mgl64.Vec3{}) {
 		t.Error("the triangle must be the only light, on black")
 	}
-	// The whole triangle is inside the field of view.
+	// The documented expected image sum: projected area over pixel area,
+	// both on the plane at unit distance from the pinhole.
 	s := sc.Sensors[0]
+	pixel := 2 * math.Tan(s.Fov/2*math.Pi/180) / float64(s.Width)
+	d := s.Origin[2] - tri.Positions[0][2]
+	if sum := 0.5 * n.Len() / (d * d) / (pixel * pixel); math.Abs(sum-723.509) > 1e-3 {
+		t.Errorf("expected image sum %v, documented 723.5", sum)
+	}
+	// The whole triangle is inside the field of view.
 	half := math.Tan(s.Fov / 2 * math.Pi / 180)
 	for _, p := range tri.Positions {
 		d := s.Origin[2] - p[2]
