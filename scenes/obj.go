@@ -40,8 +40,9 @@ func LoadOBJ(path string) (*render.Shape, error) {
 // Polygons are triangulated as a fan around their first corner. Comments
 // (#), blank lines, a backslash at the end of a line (continuation), CRLF
 // line ends and every other statement (o, g, s, usemtl, mtllib, l, p, ...)
-// are accepted; the other statements are ignored. As in Mitsuba, positive
-// vt and vn indices may refer to elements defined later in the file.
+// are accepted; the other statements are ignored. Positive indices may
+// refer to elements defined later in the file (Mitsuba allows this for vt
+// and vn; it is allowed here for v as well).
 //
 // As Mitsuba does, every distinct (v, vt, vn) triple used by a corner
 // becomes one output vertex, so Positions, Normals and UVs are per output
