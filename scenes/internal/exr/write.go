@@ -78,13 +78,19 @@ func Encode(w io.Writer, h *Header, fb *FrameBuffer) error {
 	if n*f.lpc*lineBytes < 1<<18 {
 		workers = 1
 	}
+	level := zipLevelHalf
+	for _, c := range hh.Channels {
+		if c.Type != Half {
+			level = zipLevel32
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var c codec
+			c := codec{level: level}
 			var raw []byte
 			for {
 				i := int(next.Add(1) - 1)
