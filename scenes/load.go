@@ -112,6 +112,9 @@ type loader struct {
 	images    map[imageKey]*render.Image
 	envNode   *xnode
 	integNode *xnode
+	// sandbox, when set, is the only directory files may be read from
+	// (the fuzz test sets it so that input cannot name /dev/zero).
+	sandbox string
 }
 
 type imageKey struct {
@@ -171,6 +174,9 @@ func (l *loader) load(root *xnode, path string) (*render.Scene, error) {
 		abs = path
 	}
 	exp := &xmlExpander{vars: vars, warn: l.warnRaw, includes: []string{abs}}
+	if l.sandbox != "" {
+		exp.resolve = l.sandboxed
+	}
 	if err := exp.substAttrs(root); err != nil {
 		return nil, err
 	}
@@ -290,6 +296,9 @@ func (l *loader) scenePragma(k *xnode) error {
 // resolve from n's file's directory, then from the <path> directories. When
 // the file exists nowhere, it returns the first candidate, for the message.
 func (l *loader) resolve(n *xnode, name string) string {
+	if l.sandbox != "" {
+		return l.sandboxed(n, name)
+	}
 	if filepath.IsAbs(name) {
 		return name
 	}
@@ -304,6 +313,19 @@ func (l *loader) resolve(n *xnode, name string) string {
 		}
 	}
 	return first
+}
+
+// sandboxed resolves name like resolve but only inside l.sandbox; other
+// names resolve to a path that does not exist there.
+func (l *loader) sandboxed(n *xnode, name string) string {
+	p := filepath.Clean(filepath.Join(n.dir, name))
+	if filepath.IsAbs(name) {
+		p = filepath.Clean(name)
+	}
+	if rel, err := filepath.Rel(l.sandbox, p); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.Join(l.sandbox, "outside-the-sandbox")
+	}
+	return p
 }
 
 // buildScene builds the objects of the top level in document order.

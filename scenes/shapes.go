@@ -360,6 +360,8 @@ func (l *loader) buildShape(n *xnode) error {
 			continue
 		}
 		switch {
+		case (q.name == "bsdf" && q.obj.tag != "bsdf") || (q.name == "emitter" && q.obj.tag != "emitter"):
+			return p.typeErr(q, "a <"+q.name+">")
 		case q.obj.tag == "bsdf" && bsdf == nil:
 			q.used = true
 			bsdf = &xobj{obj: q.obj, at: q.node}

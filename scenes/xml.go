@@ -230,6 +230,8 @@ type xmlExpander struct {
 	vars     map[string]string
 	warn     func(string)
 	includes []string // absolute paths of the files being expanded
+	// resolve, if set, maps an include's file name to its path.
+	resolve func(n *xnode, name string) string
 }
 
 // isVarChar reports whether c may appear in a $name.
@@ -357,7 +359,9 @@ func (e *xmlExpander) include(k *xnode, depth int) ([]*xnode, error) {
 		return nil, k.errf("missing attribute filename")
 	}
 	path := fn
-	if !filepath.IsAbs(path) {
+	if e.resolve != nil {
+		path = e.resolve(k, fn)
+	} else if !filepath.IsAbs(path) {
 		path = filepath.Join(k.dir, fn)
 	}
 	abs, err := filepath.Abs(path)
