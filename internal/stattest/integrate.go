@@ -15,7 +15,7 @@ import (
 // a discontinuity (the error there shrinks with the width of the last
 // interval, (b-a)/2^simpsonMaxDepth).
 const (
-	simpsonMinDepth = 3
+	simpsonMinDepth = 2
 	simpsonMaxDepth = 20
 	// defaultTolerance is the absolute error allowed on the pdf's integral
 	// over a whole grid; it is split evenly among the cells.
