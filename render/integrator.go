@@ -15,7 +15,23 @@ type PathSettings struct {
 	MaxDepth     int // segments; -1 unbounded
 	RRDepth      int
 	HideEmitters bool
+	// Strategy selects how direct light is found (tests compare them).
+	Strategy Strategy
 }
+
+// Strategy is the way a path tracer finds light at a vertex.
+type Strategy uint8
+
+const (
+	// StrategyMIS combines emitter sampling (next-event estimation) and
+	// BSDF sampling with the power heuristic (the default).
+	StrategyMIS Strategy = iota
+	// StrategyNEE counts light reached by emitter sampling only (emitters
+	// hit by BSDF-sampled rays count only for the camera ray).
+	StrategyNEE
+	// StrategyBSDF counts light reached by BSDF-sampled rays only.
+	StrategyBSDF
+)
 
 // Settings returns the scene integrator's settings; the direct integrator
 // is path tracing limited to two segments (the same estimator: emitter and
@@ -40,6 +56,21 @@ func MIS(a, b float64) float64 {
 		return 1
 	}
 	return a2 / d
+}
+
+// bsdfWeight is the weight of emission found by a BSDF-sampled ray whose
+// direction had density bsdfPdf, emitter sampling having density lightPdf.
+func (ps *PathSettings) bsdfWeight(bsdfPdf, lightPdf float64) float64 {
+	switch ps.Strategy {
+	case StrategyNEE:
+		if lightPdf > 0 {
+			return 0
+		}
+		return 1 // not reachable by emitter sampling
+	case StrategyBSDF:
+		return 1
+	}
+	return MIS(bsdfPdf, lightPdf)
 }
 
 // Random number streams. Each path vertex (bounce) draws from its own
@@ -191,7 +222,7 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 				le := a.env.eval(ray.D)
 				w := 1.0
 				if !prevDelta {
-					w = MIS(prevPdf, s.EnvPdf(ray.D))
+					w = ps.bsdfWeight(prevPdf, s.EnvPdf(ray.D))
 				}
 				e := le.Mul(w)
 				L = L.Add(mulVec(beta, e))
@@ -219,7 +250,7 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 		if sh.Emitter != nil && it.Ng.Dot(ray.D) < 0 && !(depth == 0 && ps.HideEmitters) {
 			w := 1.0
 			if !prevDelta {
-				w = MIS(prevPdf, s.TrianglePdf(prevP, it.Tri, it.P))
+				w = ps.bsdfWeight(prevPdf, s.TrianglePdf(prevP, it.Tri, it.P))
 			}
 			e := sh.Emitter.Radiance.Mul(w)
 			L = L.Add(mulVec(beta, e))
@@ -248,14 +279,14 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 		}
 
 		// Next-event estimation.
-		if !bsdf.IsDelta() {
+		if !bsdf.IsDelta() && ps.Strategy != StrategyBSDF {
 			if ls, ok := s.SampleLight(it.P, rnd.Light[0], rnd.Light[1], rnd.Light[2]); ok {
 				wiL := frame.ToLocal(ls.Wi)
 				f := bsdf.Eval(wo, wiL)
 				if f[0] != 0 || f[1] != 0 || f[2] != 0 {
 					st.Rays++
 					w := 1.0
-					if !ls.Delta {
+					if !ls.Delta && ps.Strategy == StrategyMIS {
 						w = MIS(ls.Pdf, bsdf.Pdf(wo, wiL))
 					}
 					scale := w / ls.Pdf

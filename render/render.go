@@ -45,6 +45,8 @@ type Options struct {
 	// TileSize is the side of the square tiles handed to goroutines
 	// (default 16 pixels).
 	TileSize int
+	// Strategy selects how direct light is found (default: MIS).
+	Strategy Strategy
 }
 
 // Stats describe the work of a render.
@@ -172,6 +174,7 @@ func Render(ctx context.Context, s *Scene, o Options) (*Result, error) {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	ps := s.Settings()
+	ps.Strategy = o.Strategy
 	w, h := cam.Width, cam.Height
 	res := &Result{Image: NewImage(w, h)}
 	if o.AOVs&AOVAlbedo != 0 {
