@@ -56,11 +56,99 @@ func WithWarn(f func(msg string)) LoadOption {
 	return func(o *LoadOptions) { o.Warn = f }
 }
 
-// LoadFile reads the Mitsuba XML scene at path (0.6 or Mitsuba 3 spelling;
-// see the package documentation for what it accepts) with the given
-// options, for example
+// LoadFile reads the Mitsuba XML scene at path with the given options, for
+// example
 //
 //	s, err := scenes.LoadFile("cbox.xml", scenes.WithDefine("spp", "64"))
+//
+// It returns a scene ready for render.Scene.Build, or an error (wrapping a
+// *ParseError) that names the file, the line, the element and what was
+// expected. What the scene asks for but the renderer cannot honour exactly
+// is listed in Scene.Warnings, each naming the file, line and element.
+//
+// # Spellings and structure
+//
+// Mitsuba 0.6 and Mitsuba 3 files are both read, whatever their version
+// attribute says: parameter names are compared after Mitsuba 3's own
+// upgrade of 0.x files (an upper-case letter after a lower-case one starts
+// a snake_case word), so toWorld and to_world, sampleCount and
+// sample_count, intIOR and int_ior are the same parameter (giving both is
+// an error). Values are <float>, <integer>, <boolean>, <string>, <rgb>,
+// <srgb> (decoded to linear), <spectrum> (a constant; a wavelength:value
+// list is reduced to its mean with a warning), <point>, <vector> and
+// <transform>. $name and ${name} in any attribute are replaced by
+// <default name value> (from where it appears on) or by Defines, which win;
+// an undefined name is an error. <include filename> splices in another
+// scene file (relative to the including file; cycles are errors), <ref id>
+// (with or without a name) uses an object declared anywhere with that id,
+// <alias id as> gives it a second id, <path value> adds a directory for
+// relative file names, which otherwise resolve from the naming file's
+// directory and then the scene's.
+//
+// Transforms compose <translate> (x, y, z or value), <rotate> (axis as x,
+// y, z or value; angle in degrees), <scale> (value, one or three numbers,
+// or x, y, z), <matrix> (16 values, row-major, or 9 for the linear part)
+// and <lookat> (origin, target, optional up) in document order, each
+// pre-multiplying the result as in Mitsuba.
+//
+// # Objects
+//
+// Sensors: perspective (fov with fov_axis x, y, diagonal, smaller or
+// larger, or a 35 mm-equivalent focal_length; near_clip, far_clip;
+// to_world, decomposed into origin, target and up with a warning when it
+// scales, shears or mirrors), thinlens as a pinhole with a warning. Several
+// sensors are kept in document order; the first anonymous one is named
+// "sensor". Films hdrfilm and ldrfilm (width, height, default 768x576;
+// rfilter box, tent or gaussian, default gaussian of stddev 0.5 as
+// Mitsuba), samplers of any Mitsuba type (sample_count, default 4; seed).
+// Without a sensor, Mitsuba's default camera is added.
+//
+// Integrators: path and direct (max_depth default -1, rr_depth default 5,
+// hide_emitters). Other integrators (volpath, prb, ...) become path with a
+// warning, keeping their max_depth, rr_depth and hide_emitters; one that
+// wraps another (aov) gives way to the nested one. Without one, path.
+//
+// BSDFs: diffuse (reflectance, default 0.5), plastic and roughplastic
+// (diffuse_reflectance 0.5, specular_reflectance 1, alpha 0 or 0.1,
+// int_ior 1.49, ext_ior 1.000277, nonlinear; indices as numbers or
+// Mitsuba's names such as "bk7", "water", "polypropylene"), conductor and
+// roughconductor (eta and k, or a material preset: Ag, Al, Au, Cr, Cu,
+// Ni_palik, none; without either a perfect mirror, as Mitsuba 3; ext_eta;
+// specular_reflectance; alpha 0 or 0.1), and twosided around one bsdf (the
+// result takes the twosided's id). Rough BSDFs are GGX: another
+// distribution (including Beckmann, Mitsuba's default when none is given)
+// warns. Colours and roughness may be <texture type="bitmap"> (filename,
+// raw, wrap_mode repeat, mirror or clamp, filter_type bilinear or nearest,
+// 0.6's uscale and vscale or Mitsuba 3's to_uv scale) or checkerboard.
+// Materials are named by their id, anonymous ones "bsdf_<index>"; a shape
+// without a bsdf gets its own diffuse 0.5, as in Mitsuba.
+//
+// Shapes: obj and ply (filename; flip_tex_coords), and Mitsuba's built-in
+// rectangle, cube, disk, sphere (center, radius) and cylinder (p0, p1,
+// radius), tessellated as SphereSegments x SphereRings, DiskSegments and
+// CylinderSegments say. Each takes to_world (normals by the inverse
+// transpose; a mirroring transform reverses the winding so that the front
+// stays in front), face_normals (drop vertex normals; a mesh without
+// normals otherwise gets Mitsuba's angle-weighted smooth ones),
+// flip_normals (reverse the winding and negate the normals, so a one-sided
+// area emitter turns around too), a bsdf and an area emitter (radiance).
+// Shapes are named by their id, anonymous ones "shape_<index>".
+//
+// Emitters: point (position or to_world; intensity), directional
+// (direction or to_world; irradiance), constant (radiance) and envmap
+// (filename, scale, to_world of which only the rotation is used); one
+// environment at most.
+//
+// # Errors and warnings
+//
+// Errors: malformed XML, an unknown element, an unknown or unsupported
+// plugin type (shape, bsdf, emitter, texture, sensor, film, rfilter,
+// sampler), an unknown id, an undefined variable, a value that does not
+// parse or has the wrong type for its parameter, a value out of range, a
+// missing or unreadable file (the message gives the resolved path),
+// participating media. Warnings: an unknown or misspelt parameter name
+// (ignored), a parameter or setting the renderer cannot honour (ignored or
+// approximated, the warning says how), unsupported integrators.
 func LoadFile(path string, opts ...LoadOption) (*render.Scene, error) {
 	var o LoadOptions
 	for _, f := range opts {
@@ -112,6 +200,7 @@ type loader struct {
 	images    map[imageKey]*render.Image
 	envNode   *xnode
 	integNode *xnode
+	mainDir   string // the directory of the top-level scene file
 	// sandbox, when set, is the only directory files may be read from
 	// (the fuzz test sets it so that input cannot name /dev/zero).
 	sandbox string
@@ -173,6 +262,7 @@ func (l *loader) load(root *xnode, path string) (*render.Scene, error) {
 	if err != nil {
 		abs = path
 	}
+	l.mainDir = filepath.Dir(path)
 	exp := &xmlExpander{vars: vars, warn: l.warnRaw, includes: []string{abs}}
 	if l.sandbox != "" {
 		exp.resolve = l.sandboxed
@@ -293,7 +383,8 @@ func (l *loader) scenePragma(k *xnode) error {
 }
 
 // resolve returns the path of a file named in element n: relative names
-// resolve from n's file's directory, then from the <path> directories. When
+// resolve from n's file's directory, then from the top-level scene's
+// directory, then from the <path> directories. When
 // the file exists nowhere, it returns the first candidate, for the message.
 func (l *loader) resolve(n *xnode, name string) string {
 	if l.sandbox != "" {
@@ -306,7 +397,11 @@ func (l *loader) resolve(n *xnode, name string) string {
 	if _, err := os.Stat(first); err == nil {
 		return first
 	}
-	for _, d := range l.dirs {
+	dirs := l.dirs
+	if l.mainDir != n.dir {
+		dirs = append([]string{l.mainDir}, dirs...)
+	}
+	for _, d := range dirs {
 		p := filepath.Join(d, name)
 		if _, err := os.Stat(p); err == nil {
 			return p

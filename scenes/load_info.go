@@ -56,9 +56,9 @@ func WriteInfo(w io.Writer, s *render.Scene) error {
 	for _, sh := range s.Shapes {
 		total += sh.NumTriangles()
 	}
-	pf("shapes: %d (%d triangles)\n", len(s.Shapes), total)
+	pf("shapes: %d (%s)\n", len(s.Shapes), infoCount(total, "triangle"))
 	for _, sh := range s.Shapes {
-		pf("  %q: %d triangles", sh.Name, sh.NumTriangles())
+		pf("  %q: %s", sh.Name, infoCount(sh.NumTriangles(), "triangle"))
 		deg := 0
 		for _, d := range sh.Degenerate {
 			if d {
@@ -125,6 +125,14 @@ func WriteInfo(w io.Writer, s *render.Scene) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// infoCount returns "1 triangle", "2 triangles".
+func infoCount(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // infoVec formats a vector as (x, y, z) with the shortest exact numbers.

@@ -173,6 +173,41 @@ func shapeFlipWinding(s *render.Shape) {
 	}
 }
 
+// shapeSmoothNormals sets vertex normals to the angle-weighted mean of the
+// normals of the triangles around each vertex (Thürmer and Wüthrich,
+// "Computing Vertex Normals from Polygonal Facets", JGT 3(1), 1998), as
+// Mitsuba does for meshes stored without normals. Degenerate triangles
+// contribute nothing; a vertex left with a zero normal is repaired by
+// validateMesh.
+func shapeSmoothNormals(s *render.Shape) {
+	acc := make([]mgl64.Vec3, len(s.Positions))
+	for t := 0; t+2 < len(s.Indices); t += 3 {
+		idx := [3]int32{s.Indices[t], s.Indices[t+1], s.Indices[t+2]}
+		p := [3]mgl64.Vec3{s.Positions[idx[0]], s.Positions[idx[1]], s.Positions[idx[2]]}
+		n := p[1].Sub(p[0]).Cross(p[2].Sub(p[0]))
+		ln := n.Len()
+		if ln == 0 || math.IsNaN(ln) || math.IsInf(ln, 0) {
+			continue
+		}
+		n = n.Mul(1 / ln)
+		for j := 0; j < 3; j++ {
+			d0 := p[(j+1)%3].Sub(p[j])
+			d1 := p[(j+2)%3].Sub(p[j])
+			l0, l1 := d0.Len(), d1.Len()
+			if l0 == 0 || l1 == 0 {
+				continue
+			}
+			c := d0.Dot(d1) / (l0 * l1)
+			angle := math.Acos(math.Max(-1, math.Min(1, c)))
+			if math.IsNaN(angle) {
+				continue
+			}
+			acc[idx[j]] = acc[idx[j]].Add(n.Mul(angle))
+		}
+	}
+	s.Normals = acc
+}
+
 // shapeTransform applies the affine object-to-world matrix m: positions by
 // m, normals by its inverse transpose, and, when m mirrors space, reversed
 // winding so that the front side stays on the side the normals point to.
@@ -317,8 +352,14 @@ func (l *loader) buildShape(n *xnode) error {
 		}
 		return n.errf("%v", err)
 	}
+	smoothed := false
 	if faceNormals {
 		s.Normals = nil
+	} else if !builtin && s.Normals == nil {
+		// As Mitsuba, a mesh without normals is shaded smoothly unless
+		// face_normals asks otherwise.
+		shapeSmoothNormals(s)
+		smoothed = true
 	}
 	if flipNormals {
 		shapeFlipWinding(s)
@@ -326,7 +367,7 @@ func (l *loader) buildShape(n *xnode) error {
 			s.Normals[i] = v.Mul(-1)
 		}
 	}
-	if builtin || toWorld != mgl64.Ident4() {
+	if builtin || smoothed || toWorld != mgl64.Ident4() {
 		if _, err := validateMesh(n.file, s); err != nil {
 			return n.wrapErr("", err)
 		}

@@ -1,7 +1,11 @@
 package scenes
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-gl/mathgl/mgl64"
@@ -305,4 +309,35 @@ func TestOBJShapeOptions(t *testing.T) {
 	if s.Normals[0] != (mgl64.Vec3{0, 0, -1}) || xmlTriNormal(s, 0)[2] >= 0 {
 		t.Errorf("flipped: normal %v face %v", s.Normals[0], xmlTriNormal(s, 0))
 	}
+}
+
+func TestSmoothNormals(t *testing.T) {
+	// A cube of 8 shared corners without normals: Mitsuba's angle-weighted
+	// vertex normals point along the corner's diagonal.
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&b, "v %d %d %d\n", 2*(i&1)-1, 2*(i>>1&1)-1, 2*(i>>2&1)-1)
+	}
+	// Faces as quads, counter-clockwise from outside, split into two
+	// triangles each by the OBJ loader.
+	for _, f := range [][4]int{{0, 2, 3, 1}, {4, 5, 7, 6}, {0, 1, 5, 4}, {2, 6, 7, 3}, {0, 4, 6, 2}, {1, 3, 7, 5}} {
+		fmt.Fprintf(&b, "f %d %d %d %d\n", f[0]+1, f[1]+1, f[2]+1, f[3]+1)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cube.obj"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := xmlMustLoad(t, dir, `<shape type="obj"><string name="filename" value="cube.obj"/></shape>`).Shapes[0]
+	xmlCheckOutward(t, s, mgl64.Vec3{}, 1)
+	for i, p := range s.Positions {
+		if want := p.Normalize(); !xmlNearVec(s.Normals[i], want, 1e-12) {
+			t.Errorf("normal %v at %v, want %v", s.Normals[i], p, want)
+		}
+	}
+	s = xmlMustLoad(t, dir, `<shape type="obj"><string name="filename" value="cube.obj"/><boolean name="face_normals" value="true"/></shape>`).Shapes[0]
+	if s.Normals != nil {
+		t.Error("face_normals kept normals")
+	}
+	s = xmlMustLoad(t, dir, `<shape type="obj"><string name="filename" value="cube.obj"/><boolean name="flip_normals" value="true"/></shape>`).Shapes[0]
+	xmlCheckOutward(t, s, mgl64.Vec3{}, -1)
 }
