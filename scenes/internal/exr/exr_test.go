@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -298,6 +299,53 @@ func TestOpenErrors(t *testing.T) {
 		b[o+8+i] ^= 0x55
 		if err := read(b); err == nil {
 			t.Errorf("corrupting byte %d of chunk 0 went unnoticed", i)
+		}
+	}
+}
+
+// TestParallelDeterminism encodes and decodes an image large enough for
+// several goroutines and checks that the bytes and values do not depend on
+// their number.
+func TestParallelDeterminism(t *testing.T) {
+	w, h := 256, 200
+	rng := rand.New(rand.NewPCG(9, 10))
+	vals := testValues(rng, 4*w*h, Float)
+	hd := &Header{DataWindow: Box2i{0, 0, int32(w - 1), int32(h - 1)}, DisplayWindow: Box2i{0, 0, int32(w - 1), int32(h - 1)}}
+	fb := &FrameBuffer{}
+	for c, n := range []string{"R", "G", "B", "A"} {
+		hd.Channels = append(hd.Channels, Channel{Name: n, Type: Float, XSampling: 1, YSampling: 1})
+		fb.Slices = append(fb.Slices, Slice{n, vals, c, 4, 4 * w})
+	}
+	for _, comp := range []Compression{ZIP, RLE} {
+		hd.Compression = comp
+		var outs [][]byte
+		for _, procs := range []int{1, 4} {
+			old := runtime.GOMAXPROCS(procs)
+			var buf bytes.Buffer
+			err := Encode(&buf, hd, fb)
+			if err == nil {
+				var f *File
+				f, err = Open(buf.Bytes())
+				if err == nil {
+					got := make([]float64, len(vals))
+					rb := &FrameBuffer{Window: hd.DataWindow}
+					for c, n := range []string{"R", "G", "B", "A"} {
+						rb.Slices = append(rb.Slices, Slice{n, got, c, 4, 4 * w})
+					}
+					err = f.ReadPixels(rb)
+					if !equalF(got, vals) {
+						t.Errorf("%v with %d procs: values differ", comp, procs)
+					}
+				}
+			}
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs = append(outs, buf.Bytes())
+		}
+		if !bytes.Equal(outs[0], outs[1]) {
+			t.Errorf("%v: output depends on GOMAXPROCS", comp)
 		}
 	}
 }
