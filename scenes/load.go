@@ -100,7 +100,8 @@ func WithWarn(f func(msg string)) LoadOption {
 // sensors are kept in document order; the first anonymous one is named
 // "sensor". Films hdrfilm and ldrfilm (width, height, default 768x576;
 // rfilter box, tent or gaussian, default gaussian of stddev 0.5 as
-// Mitsuba), samplers of any Mitsuba type (sample_count, default 4; seed).
+// Mitsuba), samplers of any Mitsuba type (sample_count, default 4; seed;
+// the renderer always draws its own independent samples).
 // Without a sensor, Mitsuba's default camera is added.
 //
 // Integrators: path and direct (max_depth default -1, rr_depth default 5,
@@ -821,10 +822,33 @@ func (l *loader) buildFilm(n *xnode, s *render.Sensor) error {
 	if crop {
 		p.ignore("cropping is not supported; the whole image is rendered", "crop_offset_x", "crop_offset_y", "crop_width", "crop_height")
 	}
-	p.ignore("the output file's name chooses the format", "file_format", "pixel_format", "component_format")
-	p.ignore("the renderer writes no banner or log", "banner", "attach_log")
-	p.ignore("tone mapping is not supported; the output is linear radiance (sRGB-encoded in 8-bit formats)", "tonemap_method", "gamma", "exposure", "key", "burn")
-	p.accept("high_quality_edges", "sample_border", "compensate")
+	// The output file's name chooses its format and precision; RGB(A) is
+	// what is rendered.
+	p.accept("file_format", "component_format", "banner", "attach_log", "high_quality_edges", "sample_border", "compensate")
+	if pf, err := p.str("pixel_format", "rgb"); err != nil {
+		return err
+	} else if f := strings.ToLower(pf); f != "rgb" && f != "rgba" {
+		l.warnAt(p.get("pixel_format").node, "pixel_format %q is not supported: the image is RGB", pf)
+	}
+	// ldrfilm: the renderer writes linear radiance, sRGB-encoded in 8-bit
+	// formats, which is Mitsuba's default "gamma" tone mapping with gamma
+	// -1 (sRGB) and exposure 0.
+	if tm, err := p.str("tonemap_method", "gamma"); err != nil {
+		return err
+	} else if !strings.EqualFold(tm, "gamma") {
+		l.warnAt(p.get("tonemap_method").node, "tonemap_method %q is not supported: the image is sRGB-encoded linear radiance", tm)
+	}
+	if g, err := p.float("gamma", -1); err != nil {
+		return err
+	} else if g != -1 && g != 2.2 {
+		l.warnAt(p.get("gamma").node, "gamma %g is not supported: 8-bit images are sRGB-encoded", g)
+	}
+	if e, err := p.float("exposure", 0); err != nil {
+		return err
+	} else if e != 0 {
+		l.warnAt(p.get("exposure").node, "exposure %g is not applied", e)
+	}
+	p.ignore("only the gamma tone mapping is supported", "key", "burn")
 
 	var rf *xnode
 	for _, o := range p.objs {
@@ -911,7 +935,8 @@ func (l *loader) buildSampler(n *xnode, s *render.Sensor) error {
 	switch typ {
 	case "independent":
 	case "stratified", "multijitter", "orthogonal", "ldsampler", "low_discrepancy", "halton", "sobol", "hammersley", "correlated", "ldsampler2":
-		l.warnAt(n, "sampler %q: samples are drawn independently (same expected image, different noise)", typ)
+		// The renderer draws its own hashed independent samples: the same
+		// expected image, with other noise.
 	default:
 		return n.errf("unknown sampler type %q", typ)
 	}

@@ -691,6 +691,18 @@ func TestSensors(t *testing.T) {
 		t.Errorf("lookat %+v", *c)
 	}
 
+	// Film settings the renderer honours pass silently; others warn.
+	s = xmlMustLoad(t, "", `<sensor type="perspective"><film type="ldrfilm">
+		<string name="pixel_format" value="rgb"/><string name="file_format" value="png"/><float name="gamma" value="-1"/>
+		<string name="tonemap_method" value="reinhard"/><integer name="crop_width" value="10"/></film>
+		<sampler type="stratified"><integer name="sampleCount" value="9"/></sampler></sensor>`)
+	if w := xmlOtherWarnings(s); len(w) != 2 || !xmlHasWarning(s, `tonemap_method "reinhard"`) || !xmlHasWarning(s, `"crop_width"`, "cropping is not supported") {
+		t.Errorf("film warnings %q", w)
+	}
+	if s.Sensors[0].SPP != 9 {
+		t.Errorf("spp %d", s.Sensors[0].SPP)
+	}
+
 	// No sensor: Mitsuba's default camera sees the scene's bounding box.
 	s = xmlMustLoad(t, "", `<shape type="cube"/>`)
 	if c := s.Sensors[0]; !xmlHasWarning(s, "no sensor") || c.Fov != 45 || !xmlNearVec(c.Origin, mgl64.Vec3{0, 0, -1 - 1/math.Tan(22.5*math.Pi/180)}, 1e-12) ||
