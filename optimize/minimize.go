@@ -269,26 +269,26 @@ func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 		}
 		lastSkipped = opt.Step(u, grad) + zeroed
 		res.Skipped += lastSkipped
-		if len(opts.Reparams) > 0 {
-			for _, b := range blocks {
-				if r := opts.Reparams[b.Key]; r != nil {
-					if err := r.FromU(x[b.Offset:b.Offset+b.Len], u[b.Offset:b.Offset+b.Len]); err != nil {
-						return res, fmt.Errorf("optimize: iteration %d: block %q: %w", it, b.Key, err)
-					}
-				} else {
-					copy(x[b.Offset:b.Offset+b.Len], u[b.Offset:b.Offset+b.Len])
-				}
-			}
-		}
+		// Back to parameters, then onto the feasible set. Without a
+		// reparameterisation u is x (the same slice or a copy kept equal);
+		// with one, u is recomputed from the projected x.
 		for _, b := range blocks {
+			ub, xb := u[b.Offset:b.Offset+b.Len], x[b.Offset:b.Offset+b.Len]
 			c := opts.Constraints[b.Key]
-			if c == nil {
+			r := opts.Reparams[b.Key]
+			if r == nil {
+				if c != nil {
+					c.Project(ub)
+				}
+				copy(xb, ub) // no-op when u is x
 				continue
 			}
-			xb := x[b.Offset : b.Offset+b.Len]
-			c.Project(xb)
-			if r := opts.Reparams[b.Key]; r != nil {
-				if err := r.ToU(u[b.Offset:b.Offset+b.Len], xb); err != nil {
+			if err := r.FromU(xb, ub); err != nil {
+				return res, fmt.Errorf("optimize: iteration %d: block %q: %w", it, b.Key, err)
+			}
+			if c != nil {
+				c.Project(xb)
+				if err := r.ToU(ub, xb); err != nil {
 					return res, fmt.Errorf("optimize: iteration %d: block %q: %w", it, b.Key, err)
 				}
 			}

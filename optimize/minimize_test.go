@@ -324,3 +324,65 @@ func icosphereFlat(subdiv int) ([]float64, []int32) {
 	pos, idx := meshgen.Icosphere(subdiv, 1, mgl64.Vec3{}, 0)
 	return flatten(pos), idx
 }
+
+// TestReparamLeavesOtherBlocks: the loss is separable, so reparameterising
+// the mesh block must not change the trajectory of a constrained colour
+// block by a single bit.
+func TestReparamLeavesOtherBlocks(t *testing.T) {
+	pos, idx := icosphereFlat(1)
+	nm := len(pos)
+	x0 := append(append([]float64(nil), pos...), 0.5, 0.5, 0.5)
+	target := []float64{0.98, 0.03, 0.7} // Adam overshoots the bounds
+	p := Problem{FuncGrad: func(grad, x []float64) (float64, error) {
+		f := 0.0
+		for i := range nm {
+			r := x[i] - 2*pos[i]
+			f += r * r
+			grad[i] = 2 * r
+		}
+		for c := range 3 {
+			r := x[nm+c] - target[c]
+			f += r * r * r * r
+			grad[nm+c] = 4 * r * r * r
+		}
+		return f, nil
+	}}
+	blocks := []Block{{"mesh.vertex_positions", 0, nm, 0.01}, {"mat.reflectance.value", nm, 3, 0.05}}
+	var colours [2][][]float64
+	for k, withLS := range []bool{false, true} {
+		opts := Options{Optimizer: mustAdam(t, blocks, nil), MaxIterations: 150, Constraints: DefaultConstraints(blocks)}
+		if withLS {
+			ls, err := NewLargeSteps(idx, nm/3, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Reparams = map[string]Reparam{blocks[0].Key: ls}
+		}
+		opts.Callback = func(info *IterationInfo) error {
+			colours[k] = append(colours[k], append([]float64(nil), info.X[nm:]...))
+			return nil
+		}
+		res, err := Minimize(p, x0, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		colours[k] = append(colours[k], res.X[nm:])
+	}
+	for it := range colours[0] {
+		if !sameBits(colours[0][it], colours[1][it]) {
+			t.Fatalf("iteration %d: colour %v without reparameterisation, %v with", it, colours[0][it], colours[1][it])
+		}
+	}
+	// The test needs the colour to hit a bound and leave it again.
+	clamped, left := 0, 0
+	for _, c := range colours[0] {
+		if c[0] == 1 || c[1] == 0 {
+			clamped++
+		} else if clamped > 0 {
+			left++
+		}
+	}
+	if clamped == 0 || left == 0 {
+		t.Errorf("the colour was clamped in %d iterations and left the bound in %d", clamped, left)
+	}
+}
