@@ -83,8 +83,11 @@ func NewCholesky(a *CSR) (*Cholesky, error) {
 			p0 := c.colPtr[i]
 			lki := x[i] / c.val[p0]
 			x[i] = 0
-			for p := p0 + 1; p < next[i]; p++ {
-				x[c.rowIdx[p]] -= c.val[p] * lki
+			rows := c.rowIdx[p0+1 : next[i]]
+			vals := c.val[p0+1 : next[i]]
+			vals = vals[:len(rows)]
+			for q, row := range rows {
+				x[row] -= vals[q] * lki
 			}
 			d -= lki * lki
 			p := next[i]
@@ -130,22 +133,28 @@ func (c *Cholesky) solveStrided(dst, b []float64, k int, work []float64) {
 			d := c.val[p0]
 			y0, y1, y2 := y[3*j]/d, y[3*j+1]/d, y[3*j+2]/d
 			y[3*j], y[3*j+1], y[3*j+2] = y0, y1, y2
-			for p := p0 + 1; p < p1; p++ {
-				v, r := c.val[p], 3*int(c.rowIdx[p])
-				y[r] -= v * y0
-				y[r+1] -= v * y1
-				y[r+2] -= v * y2
+			rows, vals := c.rowIdx[p0+1:p1], c.val[p0+1:p1]
+			vals = vals[:len(rows)]
+			for q, row := range rows {
+				v, r := vals[q], 3*int(row)
+				yr := y[r : r+3 : r+3]
+				yr[0] -= v * y0
+				yr[1] -= v * y1
+				yr[2] -= v * y2
 			}
 		}
 		// Back substitution L^T z = y, by rows of L^T (columns of L).
 		for j := n - 1; j >= 0; j-- {
 			p0, p1 := c.colPtr[j], c.colPtr[j+1]
 			s0, s1, s2 := y[3*j], y[3*j+1], y[3*j+2]
-			for p := p0 + 1; p < p1; p++ {
-				v, r := c.val[p], 3*int(c.rowIdx[p])
-				s0 -= v * y[r]
-				s1 -= v * y[r+1]
-				s2 -= v * y[r+2]
+			rows, vals := c.rowIdx[p0+1:p1], c.val[p0+1:p1]
+			vals = vals[:len(rows)]
+			for q, row := range rows {
+				v, r := vals[q], 3*int(row)
+				yr := y[r : r+3 : r+3]
+				s0 -= v * yr[0]
+				s1 -= v * yr[1]
+				s2 -= v * yr[2]
 			}
 			d := c.val[p0]
 			y[3*j], y[3*j+1], y[3*j+2] = s0/d, s1/d, s2/d

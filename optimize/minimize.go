@@ -7,13 +7,19 @@ import (
 )
 
 // Problem is an objective with its gradient, in the shape of gonum's
-// optimize.Problem but with errors (a render can fail). Set FuncGrad, or
-// both Func and Grad. Grad and FuncGrad write the gradient into grad (of
-// len(x)), overwriting it.
+// optimize.Problem but with errors (a render can fail). Set one of
+// FuncGradAt, FuncGrad, or both Func and Grad (tried in that order). The
+// gradient functions write the gradient into grad (of len(x)), overwriting
+// it.
 type Problem struct {
 	Func     func(x []float64) (float64, error)
 	Grad     func(grad, x []float64) error
 	FuncGrad func(grad, x []float64) (float64, error)
+	// FuncGradAt also receives the iteration number (counted from 0 over
+	// resumes), for stochastic objectives: a renderer seeds iteration
+	// it's samples with (seed, it), so that a resumed run draws the same
+	// numbers as the uninterrupted one.
+	FuncGradAt func(it int, grad, x []float64) (float64, error)
 }
 
 // Reparam is a change of variables for a block: the optimiser works on
@@ -130,8 +136,8 @@ func DefaultConstraints(blocks []Block) map[string]Constraint {
 // continues bit-identically with the run that did not stop.
 func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 	res := Result{F: math.NaN()}
-	if p.FuncGrad == nil && (p.Func == nil || p.Grad == nil) {
-		return res, fmt.Errorf("optimize: the problem needs FuncGrad, or Func and Grad")
+	if p.FuncGradAt == nil && p.FuncGrad == nil && (p.Func == nil || p.Grad == nil) {
+		return res, fmt.Errorf("optimize: the problem needs FuncGradAt, FuncGrad, or Func and Grad")
 	}
 	opt := opts.Optimizer
 	if opt == nil {
@@ -231,7 +237,9 @@ func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 	for it := start; it < opts.MaxIterations; it++ {
 		var f float64
 		var err error
-		if p.FuncGrad != nil {
+		if p.FuncGradAt != nil {
+			f, err = p.FuncGradAt(it, grad, x)
+		} else if p.FuncGrad != nil {
 			f, err = p.FuncGrad(grad, x)
 		} else if f, err = p.Func(x); err == nil {
 			err = p.Grad(grad, x)
