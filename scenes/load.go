@@ -1165,7 +1165,7 @@ func (l *loader) buildEmitter(n *xnode) error {
 			path := l.resolve(q.node, q.str)
 			img, err := l.image(path, false)
 			if err != nil {
-				return q.node.wrapErr("envmap "+path, err)
+				return p.fileErr(q, err)
 			}
 			env.Image = img
 			if env.Scale, err = p.float("scale", 1); err != nil {

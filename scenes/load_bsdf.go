@@ -527,7 +527,7 @@ func (l *loader) bitmap(n *xnode, p *xprops) (render.Texture, error) {
 	path := l.resolve(q.node, q.str)
 	img, err := l.image(path, raw)
 	if err != nil {
-		return t, q.node.wrapErr("texture "+path, err)
+		return t, p.fileErr(q, err)
 	}
 	t.Image = img
 	return t, nil

@@ -305,6 +305,12 @@ func (p *xprops) color(name string, def mgl64.Vec3) (mgl64.Vec3, *xprop, error) 
 	return def, nil, p.typeErr(q, "a color (rgb, srgb, spectrum or float)")
 }
 
+// fileErr reports err about the file named by parameter q, at q's line,
+// naming the owner element and the parameter.
+func (p *xprops) fileErr(q *xprop, err error) error {
+	return &ParseError{File: q.node.file, Line: q.node.line, Err: fmt.Errorf("%s: parameter %q: %w", p.owner.describe(), q.orig, err)}
+}
+
 // finish warns about every parameter that no one used.
 func (p *xprops) finish() {
 	for _, q := range p.list {
