@@ -35,7 +35,10 @@ package scenes
 // the values pass through untouched instead (v/255 or v/65535 on read,
 // clamp and round on write) and colour stays unassociated: use it for data
 // textures such as normal or roughness maps. Alpha is always linear. An 8-
-// or 16-bit image gets an Alpha slice only when it is not fully opaque.
+// or 16-bit image gets an Alpha slice only when it is not fully opaque (a
+// TGA file whose alpha bytes are all 0, as careless writers leave them, is
+// read as opaque). Colour profiles and PNG gAMA chunks are ignored: 8- and
+// 16-bit data is taken to be sRGB.
 //
 // Float formats are read as stored (Raw changes nothing): NaN and Inf
 // values come through, and PFM's scale magnitude and Radiance's EXPOSURE

@@ -112,6 +112,19 @@ func decodeTGA(b []byte, name string, o ImageOptions) (*render.Image, error) {
 	if err != nil {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("TGA: %w", err)}
 	}
+	// Many writers store 32-bit pixels with the alpha byte left at 0; an
+	// image with no visible pixel at all is read as opaque instead.
+	if m, ok := img.(*image.NRGBA); ok {
+		transparent := true
+		for i := 3; i < len(m.Pix) && transparent; i += 4 {
+			transparent = m.Pix[i] == 0
+		}
+		if transparent {
+			for i := 3; i < len(m.Pix); i += 4 {
+				m.Pix[i] = 255
+			}
+		}
+	}
 	return fromImage(img, o.Raw), nil
 }
 

@@ -853,6 +853,19 @@ func TestReadWebP(t *testing.T) {
 	}
 }
 
+func TestTGAZeroAlpha(t *testing.T) {
+	// 2x1, 32-bit BGRA, top-left origin, every alpha byte 0, no footer.
+	b := []byte{0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 32, 0x28,
+		0, 0, 255, 0, 255, 0, 0, 0}
+	im, err := DecodeImage(bytes.NewReader(b), "zero-alpha.tga", ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Alpha != nil || im.At(0, 0) != [3]float64{1, 0, 0} || im.At(1, 0) != [3]float64{0, 0, 1} {
+		t.Errorf("pixels %v alpha %v, want opaque red and blue", im.Pix, im.Alpha)
+	}
+}
+
 func TestAlphaAssociation(t *testing.T) {
 	// A half-transparent pixel of straight sRGB colour 1 and one fully
 	// transparent pixel.
