@@ -70,7 +70,7 @@ func TestPrimaryPmfProportionalToClippedLength(t *testing.T) {
 		v0, v1 := e.Vertices(s, i)
 		want := 0.0
 		if e.Candidate(s, i, cam.Origin) {
-			want = screenLength(&cam, v0, v1, 2000)
+			want = screenLength(&cam, v0, v1, 64)
 		}
 		got := pr.Pmf(i) * pr.TotalLength()
 		// The brute-force length is exact for pieces fully inside or out,

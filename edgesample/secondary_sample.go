@@ -272,46 +272,43 @@ func pickLeaf(w *[leafSize]float64, count int, u float64) (int, float64) {
 // nodeImportance estimates the importance of an inner node seen from p
 // with normal n:
 //
-//	lw * cosBound / dist^2,
+//	L * cosBound / dist^2,
 //
-// with lw the node's weighted edge length, dist the distance from p to
-// the box clamped from below to half the box's diagonal (so that boxes
-// around or next to p get a finite weight comparable to their children's),
-// and cosBound bounding the cosine between n and the directions to the
-// box: the smaller of the cone bound of the box's bounding sphere (the
-// angle to its centre minus its angular radius) and the box's greatest
+// with L the node's effective edge length (effLength), dist the distance
+// from p to the box's centre clamped from below to half the box's
+// diagonal (so that boxes around or next to p get a finite weight
+// comparable to their children's), and cosBound bounding the cosine
+// between n and the directions to the box: the smaller of the cone bound of
+// the box's bounding sphere (the angle to its centre minus its angular
+// radius; Conty Estevez and Kulla 2018, section 5.1) and the box's greatest
 // height above the plane over the clamped distance. It is zero exactly when
-// the box lies on or below the plane, or when the normal cones show that no
-// edge of the node is a candidate from p; positive otherwise.
+// the box lies on or below the plane, or when effLength proves that no edge
+// of the node is a candidate from p; positive otherwise.
 func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
-	if !(nd.lw > 0) {
-		return 0
-	}
 	mn, mx := nd.box.Min, nd.box.Max
-	hmax, dmin2, diag2 := 0.0, 0.0, 0.0
+	hmax, diag2 := 0.0, 0.0
 	for k := 0; k < 3; k++ {
 		lo, hi := n[k]*(mn[k]-p[k]), n[k]*(mx[k]-p[k])
 		hmax += math.Max(lo, hi)
-		dk := math.Max(0, math.Max(mn[k]-p[k], p[k]-mx[k]))
-		dmin2 += dk * dk
 		ek := mx[k] - mn[k]
 		diag2 += ek * ek
 	}
 	if !(hmax > 0) {
 		return 0
 	}
-	if nd.flags&nAnyNoCone == 0 && culled(nd, p, diag2) {
+	L := effLength(nd, p, diag2)
+	if !(L > 0) {
 		return 0
 	}
 	r2 := 0.25 * diag2
-	d2 := math.Max(dmin2, r2)
+	c := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
+	v := c.Sub(p)
+	dc2 := v.Dot(v)
+	d2 := math.Max(dc2, r2)
 	if !(d2 > 0) {
 		return tinyImportance
 	}
 	cosB := 1.0
-	c := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
-	v := c.Sub(p)
-	dc2 := v.Dot(v)
 	if dc2 > r2 {
 		dc := math.Sqrt(dc2)
 		cos1 := n.Dot(v) / dc
@@ -323,7 +320,7 @@ func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
 		}
 	}
 	cosB = math.Min(cosB, hmax/math.Sqrt(d2))
-	imp := nd.lw * cosB / d2
+	imp := L * cosB / d2
 	if !(imp > 0) {
 		return tinyImportance
 	}
@@ -333,43 +330,51 @@ func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
 	return imp
 }
 
-// culled reports whether the normal cone of a node shows that none of its
-// edges is a candidate from p: every face of the node strictly faces p (no
-// silhouette, and the node holds no Sharp edge) or every face strictly
-// faces away (no silhouette, and no Sharp edge of a two-sided material).
-// The directions from the node's box to p lie in a cone about p - centre
-// of half-angle asin(R/|p - centre|), R the box's half-diagonal; with phi
-// the angle between the two axes and theta the sum of the half-angles, all
-// faces face p when phi + theta < pi/2 and all face away when
-// phi - theta > pi/2.
-func culled(nd *secNode, p mgl64.Vec3, diag2 float64) bool {
-	if nd.cosT == emptyCone || nd.cosT <= -1 {
-		return false
+// effLength returns the length of a node's edges that may be candidates
+// from p, estimated with the normal cone of their faces (Sander et al.
+// 2000, section 4.1): lA always counts; the smooth edges' lS counts unless
+// the cone proves that all faces face p or all face away (then none is a
+// silhouette); the one-sided Sharp edges' lF counts in proportion to an
+// estimate of the fraction of faces facing p: 1 when all do, 0 when none
+// does, and in between 1/2 + cos(phi)/(2 sin(theta)) clamped to
+// [minFront, 1]. Here the directions from the node's box to p lie in a
+// cone about p - centre of half-angle asin(R/|p - centre|), R the box's
+// half-diagonal, phi is the angle between that axis and the normal cone's,
+// and theta the sum of the two half-angles: all faces face p when
+// phi + theta < pi/2 and all face away when phi - theta > pi/2. It is zero
+// only when no edge of the node can be a candidate.
+func effLength(nd *secNode, p mgl64.Vec3, diag2 float64) float64 {
+	if nd.cosT == emptyCone {
+		return nd.lA
 	}
-	c := nd.box.Centroid()
-	v := p.Sub(c)
+	if nd.cosT <= -1 {
+		return nd.lA + nd.lS + 0.5*nd.lF
+	}
+	v := p.Sub(nd.box.Centroid())
 	dist2 := v.Dot(v)
 	r2 := 0.25 * diag2
 	if !(dist2 > r2*(1+1e-9)) {
-		return false
+		return nd.lA + nd.lS + 0.5*nd.lF
 	}
 	dist := math.Sqrt(dist2)
 	cosV := math.Sqrt(dist2-r2) / dist
 	sinV := math.Sqrt(r2) / dist
 	cosTh := nd.cosT*cosV - nd.sinT*sinV
 	sinTh := nd.sinT*cosV + nd.cosT*sinV
-	if !(cosTh > cullMargin) {
-		return false
-	}
 	cosPhi := nd.axis.Dot(v) / dist
+	if !(cosTh > cullMargin) {
+		// theta >= pi/2: nothing is proven.
+		return nd.lA + nd.lS + math.Max(minFront, 0.5+0.5*cosPhi)*nd.lF
+	}
 	sinPhi := math.Sqrt(math.Max(0, 1-cosPhi*cosPhi))
 	if cosPhi*cosTh-sinPhi*sinTh > cullMargin {
-		return nd.flags&nAnySharp == 0
+		return nd.lA + nd.lF // all face p
 	}
 	if cosPhi*cosTh+sinPhi*sinTh < -cullMargin {
-		return nd.flags&nAnySharpTwoSided == 0
+		return nd.lA // all face away
 	}
-	return false
+	f := math.Min(1, math.Max(minFront, 0.5+0.5*cosPhi/sinTh))
+	return nd.lA + nd.lS + f*nd.lF
 }
 
 // clampU keeps a remapped random number in [0, 1).
