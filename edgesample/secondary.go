@@ -1,7 +1,6 @@
 package edgesample
 
 import (
-
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/invrender/invrender/geom"
@@ -93,4 +92,3 @@ const (
 	// sahBins is the number of bins per axis of the split search.
 	sahBins = 12
 )
-
