@@ -57,6 +57,7 @@ type checkpointFile struct {
 // lossList is a float list whose non-finite values travel as null.
 type lossList []float64
 
+// MarshalJSON writes the list with null for NaN and infinities.
 func (l lossList) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('[')
@@ -74,6 +75,7 @@ func (l lossList) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// UnmarshalJSON reads the list, null as NaN.
 func (l *lossList) UnmarshalJSON(data []byte) error {
 	var raw []*float64
 	if err := json.Unmarshal(data, &raw); err != nil {

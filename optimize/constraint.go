@@ -34,6 +34,7 @@ type clampC struct {
 	name   string
 }
 
+// Project implements Constraint.
 func (c clampC) Project(x []float64) {
 	for i, v := range x {
 		switch {
@@ -46,6 +47,7 @@ func (c clampC) Project(x []float64) {
 	}
 }
 
+// String implements Constraint.
 func (c clampC) String() string { return c.name }
 
 func checkBounds(what string, lo, hi float64) {
@@ -99,6 +101,7 @@ type axisAngleC struct{}
 // identity. The block length must be a multiple of 3.
 func AxisAngle() Constraint { return axisAngleC{} }
 
+// String implements Constraint.
 func (axisAngleC) String() string { return "axis-angle" }
 
 func (axisAngleC) checkLen(n int) error {
@@ -108,6 +111,7 @@ func (axisAngleC) checkLen(n int) error {
 	return nil
 }
 
+// Project implements Constraint.
 func (axisAngleC) Project(x []float64) {
 	for i := 0; i+3 <= len(x); i += 3 {
 		r := x[i : i+3 : i+3]

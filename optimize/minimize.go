@@ -124,8 +124,9 @@ func DefaultConstraints(blocks []Block) map[string]Constraint {
 	return m
 }
 
-// Minimize runs the optimiser on p from x0 (not modified) until
-// MaxIterations steps were taken or the callback stops it. Each iteration
+// Minimize runs the optimiser on p from x0 (not modified; its constrained
+// blocks are projected onto their constraints first) until MaxIterations
+// steps were taken or the callback stops it. Each iteration
 // evaluates the objective and gradient at x, calls the callback, maps the
 // gradient of reparameterised blocks to their variables u, takes an
 // optimiser step, recovers x from u, projects the constraints and writes a
@@ -205,12 +206,18 @@ func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 		}
 	} else {
 		copy(x, x0)
+		for _, b := range blocks {
+			if c := opts.Constraints[b.Key]; c != nil {
+				c.Project(x[b.Offset : b.Offset+b.Len])
+			}
+		}
 		if len(opts.Reparams) > 0 {
 			copy(u, x)
-			for k, r := range opts.Reparams {
-				b := byKey[k]
-				if err := r.ToU(u[b.Offset:b.Offset+b.Len], x[b.Offset:b.Offset+b.Len]); err != nil {
-					return res, fmt.Errorf("optimize: block %q: %w", k, err)
+			for _, b := range blocks {
+				if r := opts.Reparams[b.Key]; r != nil {
+					if err := r.ToU(u[b.Offset:b.Offset+b.Len], x[b.Offset:b.Offset+b.Len]); err != nil {
+						return res, fmt.Errorf("optimize: block %q: %w", b.Key, err)
+					}
 				}
 			}
 		}
@@ -221,14 +228,14 @@ func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 	grad := make([]float64, n)
 	var info IterationInfo
 	lastSkipped := 0
-	save := func(it int) error {
+	// save writes a checkpoint after it completed iterations with the
+	// losses of those iterations (a stopped run has evaluated iteration it
+	// without stepping, and a resume evaluates it again).
+	save := func(it int, losses []float64) error {
 		if opts.CheckpointPath == "" {
 			return nil
 		}
-		// The losses of completed iterations only: a stopped run has
-		// evaluated iteration it without stepping, and a resume evaluates
-		// it again.
-		ck := &Checkpoint{Iteration: it, Seed: opts.Seed, X: x, Losses: res.Losses[:it], Optimizer: opt.State(), Meta: opts.Meta}
+		ck := &Checkpoint{Iteration: it, Seed: opts.Seed, X: x, Losses: losses, Optimizer: opt.State(), Meta: opts.Meta}
 		if len(opts.Reparams) > 0 {
 			ck.U = u
 		}
@@ -260,7 +267,7 @@ func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 			if err := opts.Callback(&info); err != nil {
 				if errors.Is(err, ErrStop) {
 					res.Status = CallbackStop
-					return res, save(it)
+					return res, save(it, res.Losses[:len(res.Losses)-1])
 				}
 				return res, fmt.Errorf("optimize: iteration %d: %w", it, err)
 			}
@@ -303,13 +310,13 @@ func Minimize(p Problem, x0 []float64, opts Options) (Result, error) {
 		}
 		res.Iterations = it + 1
 		if opts.CheckpointEvery > 0 && (it+1)%opts.CheckpointEvery == 0 && it+1 < opts.MaxIterations {
-			if err := save(it + 1); err != nil {
+			if err := save(it+1, res.Losses); err != nil {
 				return res, err
 			}
 		}
 	}
 	res.Status = IterationLimit
-	return res, save(res.Iterations)
+	return res, save(res.Iterations, res.Losses)
 }
 
 // sanitize zeroes the gradient components an optimiser would skip, so that

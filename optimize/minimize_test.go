@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -384,5 +385,45 @@ func TestReparamLeavesOtherBlocks(t *testing.T) {
 	}
 	if clamped == 0 || left == 0 {
 		t.Errorf("the colour was clamped in %d iterations and left the bound in %d", clamped, left)
+	}
+}
+
+// TestMinimizeProjectsStartAndResumesShortHistory: an infeasible start is
+// projected before the first evaluation, and a checkpoint whose loss
+// history is shorter than its iteration count (written by another driver)
+// resumes and stops cleanly.
+func TestMinimizeProjectsStartAndResumesShortHistory(t *testing.T) {
+	quad, _ := quadratic(3)
+	blocks := []Block{{"mat.reflectance.value", 0, 3, 0.01}}
+	var first []float64
+	opts := Options{Optimizer: mustAdam(t, blocks, nil), MaxIterations: 4, Constraints: DefaultConstraints(blocks),
+		Callback: func(info *IterationInfo) error {
+			if first == nil {
+				first = append([]float64(nil), info.X...)
+			}
+			return nil
+		}}
+	x0 := []float64{1.5, -2, 0.5}
+	if _, err := Minimize(quad, x0, opts); err != nil {
+		t.Fatal(err)
+	}
+	if first[0] != 1 || first[1] != 0 || first[2] != 0.5 || x0[0] != 1.5 {
+		t.Errorf("first evaluated point %v (x0 now %v), want [1 0 0.5]", first, x0)
+	}
+	ck := &Checkpoint{Iteration: 4, X: []float64{0.2, 0.3, 0.4}, Losses: []float64{1}, Optimizer: opts.Optimizer.State()}
+	path := filepath.Join(t.TempDir(), "ck.json")
+	res, err := Minimize(quad, nil, Options{Optimizer: mustAdam(t, blocks, nil), MaxIterations: 10, Resume: ck, CheckpointPath: path,
+		Callback: func(info *IterationInfo) error {
+			if info.Iteration == 6 {
+				return ErrStop
+			}
+			return nil
+		}})
+	if err != nil || res.Iterations != 6 || len(res.Losses) != 4 {
+		t.Fatalf("resume: %v, %d iterations, %d losses", err, res.Iterations, len(res.Losses))
+	}
+	saved, err := LoadCheckpoint(path)
+	if err != nil || saved.Iteration != 6 || len(saved.Losses) != 3 {
+		t.Errorf("saved checkpoint: %v, iteration %d, %d losses", err, saved.Iteration, len(saved.Losses))
 	}
 }
