@@ -215,6 +215,12 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 		rec.Vertices = rec.Vertices[:0]
 	}
 	for depth := startDepth; ; depth++ {
+		// The ray is segment depth+1; it counts only within MaxDepth (the
+		// loop below stops before exceeding it, so this can only fail for
+		// the first ray: maxDepth 0 renders nothing, as in Mitsuba).
+		if ps.MaxDepth >= 0 && depth >= ps.MaxDepth {
+			break
+		}
 		st.Rays++
 		h, hit := a.bvh.Intersect(ray)
 		if !hit {
