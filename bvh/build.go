@@ -1,17 +1,17 @@
 package bvh
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 
 	"github.com/go-gl/mathgl/mgl64"
-
-	"github.com/invrender/invrender/geom"
 )
 
 // Build parameters.
 const (
-	// numBins is the number of centroid bins per axis (Wald 2007 uses 8-32).
+	// numBins is the largest number of centroid bins per axis (Wald 2007
+	// uses 8-32); nodes with few triangles use fewer.
 	numBins = 16
 	// parallelSubtree is the smallest triangle count for which a node's
 	// first child is built on another goroutine.
@@ -21,37 +21,93 @@ const (
 	parallelBinning = 1 << 16
 	// sahDepthLimit is the depth beyond which splits halve the triangle
 	// range instead of following the SAH, so that no tree is deeper than
-	// sahDepthLimit + 31 < stackSize whatever the input.
+	// sahDepthLimit + 31 < deepStack whatever the input.
 	sahDepthLimit = 64
 )
+
+// box3 is the builder's float64 box, with in-place updates written as plain
+// comparisons (the inputs are checked to be NaN-free).
+type box3 struct {
+	lo, hi [3]float64
+}
+
+func emptyBox() box3 {
+	inf := math.Inf(1)
+	return box3{lo: [3]float64{inf, inf, inf}, hi: [3]float64{-inf, -inf, -inf}}
+}
+
+func (b *box3) grow(o *box3) {
+	for a := 0; a < 3; a++ {
+		if o.lo[a] < b.lo[a] {
+			b.lo[a] = o.lo[a]
+		}
+		if o.hi[a] > b.hi[a] {
+			b.hi[a] = o.hi[a]
+		}
+	}
+}
+
+func (b *box3) growPoint(p *[3]float64) {
+	for a := 0; a < 3; a++ {
+		if p[a] < b.lo[a] {
+			b.lo[a] = p[a]
+		}
+		if p[a] > b.hi[a] {
+			b.hi[a] = p[a]
+		}
+	}
+}
+
+// area is the surface area; 0 for an empty box.
+func (b *box3) area() float64 {
+	dx, dy, dz := b.hi[0]-b.lo[0], b.hi[1]-b.lo[1], b.hi[2]-b.lo[2]
+	if dx < 0 || dy < 0 || dz < 0 {
+		return 0
+	}
+	return 2 * (dx*dy + dy*dz + dz*dx)
+}
 
 // buildNode is a node of the intermediate pointer tree that the (possibly
 // parallel) recursion produces; flatten lays it out depth-first.
 type buildNode struct {
-	bounds      geom.AABB
+	bounds      box3
 	left, right *buildNode
 	start       int32 // leaf: first triangle in builder.ids
 	count       int32 // leaf: number of triangles; 0 for interior nodes
 	axis        uint8
 }
 
+// arena hands out buildNodes from chunks, one arena per goroutine.
+type arena struct {
+	buf []buildNode
+}
+
+func (a *arena) alloc() *buildNode {
+	if len(a.buf) == cap(a.buf) {
+		a.buf = make([]buildNode, 0, 1024)
+	}
+	a.buf = a.buf[:len(a.buf)+1]
+	return &a.buf[len(a.buf)-1]
+}
+
 // builder holds the per-triangle data of a build.
 type builder struct {
-	boxes      []geom.AABB  // triangle bounds, by input index
-	cents      []mgl64.Vec3 // centres of boxes, by input index
-	ids        []int32      // permutation of triangle indices; leaves are ranges of it
-	maxLeaf    int
-	workers    int
-	tokens     chan struct{} // one token per extra goroutine allowed
-	numNodes   atomic.Int64
-	rootBounds geom.AABB
+	boxes         []box3       // triangle bounds, by input index
+	cents         [][3]float64 // centres of boxes, by input index
+	ids           []int32      // permutation of triangle indices; leaves are ranges of it
+	maxLeaf       int
+	workers       int
+	tokens        chan struct{} // one token per extra goroutine allowed
+	numInterior   atomic.Int64
+	rootBounds    box3
+	rootCentroids box3
 }
 
 func newBuilder(positions []mgl64.Vec3, indices []int32, maxLeaf, workers int) *builder {
 	n := len(indices) / 3
 	bl := &builder{
-		boxes:   make([]geom.AABB, n),
-		cents:   make([]mgl64.Vec3, n),
+		boxes:   make([]box3, n),
+		cents:   make([][3]float64, n),
 		ids:     make([]int32, n),
 		maxLeaf: maxLeaf,
 		workers: workers,
@@ -62,25 +118,40 @@ func newBuilder(positions []mgl64.Vec3, indices []int32, maxLeaf, workers int) *
 			bl.tokens <- struct{}{}
 		}
 	}
-	parallelFor(n, workers, func(_, lo, hi int) {
+	parts := make([][2]box3, max(workers, 1))
+	for k := range parts {
+		parts[k] = [2]box3{emptyBox(), emptyBox()}
+	}
+	parallelFor(n, workers, func(k, lo, hi int) {
+		bounds, cb := emptyBox(), emptyBox()
 		for t := lo; t < hi; t++ {
 			p0, p1, p2 := positions[indices[3*t]], positions[indices[3*t+1]], positions[indices[3*t+2]]
-			var box geom.AABB
+			var box box3
+			var c [3]float64
 			for a := 0; a < 3; a++ {
-				box.Min[a] = min(p0[a], p1[a], p2[a])
-				box.Max[a] = max(p0[a], p1[a], p2[a])
+				box.lo[a] = min(p0[a], p1[a], p2[a])
+				box.hi[a] = max(p0[a], p1[a], p2[a])
+				c[a] = 0.5 * (box.lo[a] + box.hi[a])
 			}
 			bl.boxes[t] = box
-			bl.cents[t] = box.Centroid()
+			bl.cents[t] = c
 			bl.ids[t] = int32(t)
+			bounds.grow(&box)
+			cb.growPoint(&c)
 		}
+		parts[k] = [2]box3{bounds, cb}
 	})
+	bl.rootBounds, bl.rootCentroids = emptyBox(), emptyBox()
+	for k := range parts {
+		bl.rootBounds.grow(&parts[k][0])
+		bl.rootCentroids.grow(&parts[k][1])
+	}
 	return bl
 }
 
 // parallelFor runs f over [0, n) split into workers contiguous chunks
 // (chunk k is [n*k/workers, n*(k+1)/workers)), each on its own goroutine,
-// and waits for all. With one worker or a small n it calls f(0, 0, n).
+// and waits for all. With one worker or a small n it calls f(0, 0, n) only.
 func parallelFor(n, workers int, f func(k, lo, hi int)) {
 	if workers <= 1 || n < 2*parallelSubtree {
 		f(0, 0, n)
@@ -99,110 +170,79 @@ func parallelFor(n, workers int, f func(k, lo, hi int)) {
 
 // build runs the recursion over all triangles and returns the root.
 func (bl *builder) build() *buildNode {
-	bounds, cb := bl.rangeBounds(0, len(bl.ids))
-	bl.rootBounds = bounds
-	return bl.buildRange(0, len(bl.ids), bounds, cb, 0)
-}
-
-// rangeBounds returns the union of the triangle boxes of ids[start:end] and
-// the bounds of their centres. Min and max are exact, so splitting the range
-// across goroutines gives the same boxes.
-func (bl *builder) rangeBounds(start, end int) (bounds, cb geom.AABB) {
-	n := end - start
-	if bl.workers <= 1 || n < parallelBinning {
-		return bl.rangeBoundsSerial(start, end)
-	}
-	w := bl.workers
-	bs := make([]geom.AABB, 2*w)
-	for k := range bs {
-		bs[k] = geom.EmptyAABB()
-	}
-	parallelFor(n, w, func(k, lo, hi int) {
-		bs[2*k], bs[2*k+1] = bl.rangeBoundsSerial(start+lo, start+hi)
-	})
-	bounds, cb = geom.EmptyAABB(), geom.EmptyAABB()
-	for k := 0; k < w; k++ {
-		bounds = bounds.Union(bs[2*k])
-		cb = cb.Union(bs[2*k+1])
-	}
-	return bounds, cb
-}
-
-func (bl *builder) rangeBoundsSerial(start, end int) (bounds, cb geom.AABB) {
-	bounds, cb = geom.EmptyAABB(), geom.EmptyAABB()
-	for _, t := range bl.ids[start:end] {
-		bounds = bounds.Union(bl.boxes[t])
-		cb = cb.Extend(bl.cents[t])
-	}
-	return bounds, cb
+	var ar arena
+	return bl.buildRange(&ar, 0, len(bl.ids), bl.rootBounds, bl.rootCentroids, 0)
 }
 
 // bin accumulates the triangles whose centres fall in one slab of the
-// centroid bounds.
+// centroid bounds: their bounds, the bounds of their centres, their count.
 type bin struct {
-	box   geom.AABB
-	count int32
+	box, cbox box3
+	count     int32
 }
 
-// bins holds numBins bins on each axis.
+// bins holds up to numBins bins on each axis.
 type bins [3][numBins]bin
 
-func (bs *bins) reset() {
+func (bs *bins) reset(nb int) {
 	for a := range bs {
-		for i := range bs[a] {
-			bs[a][i] = bin{box: geom.EmptyAABB()}
+		for i := range bs[a][:nb] {
+			bs[a][i] = bin{box: emptyBox(), cbox: emptyBox()}
 		}
 	}
 }
 
-func (bs *bins) merge(o *bins) {
+func (bs *bins) merge(o *bins, nb int) {
 	for a := range bs {
-		for i := range bs[a] {
-			bs[a][i].box = bs[a][i].box.Union(o[a][i].box)
+		for i := range bs[a][:nb] {
+			bs[a][i].box.grow(&o[a][i].box)
+			bs[a][i].cbox.grow(&o[a][i].cbox)
 			bs[a][i].count += o[a][i].count
 		}
 	}
 }
 
 // binMap maps a centre coordinate to its bin on each axis, as in Wald 2007
-// section 3.2: bin = floor(k * (c - cmin)) with k = numBins*(1-eps)/extent.
+// section 3.2: bin = floor(k * (c - cmin)) with k = nb*(1-eps)/extent.
 type binMap struct {
-	cmin  mgl64.Vec3
-	scale mgl64.Vec3 // 0 on an axis with no centroid extent
+	cmin  [3]float64
+	scale [3]float64 // 0 on an axis with no centroid extent
+	nb    int
 }
 
-func newBinMap(cb geom.AABB) binMap {
-	var m binMap
-	m.cmin = cb.Min
+func newBinMap(cb *box3, nb int) binMap {
+	m := binMap{cmin: cb.lo, nb: nb}
 	for a := 0; a < 3; a++ {
-		if ext := cb.Max[a] - cb.Min[a]; ext > 0 {
-			m.scale[a] = numBins * (1 - 1e-9) / ext
+		if ext := cb.hi[a] - cb.lo[a]; ext > 0 {
+			m.scale[a] = float64(nb) * (1 - 1e-9) / ext
 		}
 	}
 	return m
 }
 
-func (m *binMap) index(c mgl64.Vec3, a int) int {
+func (m *binMap) index(c *[3]float64, a int) int {
 	i := int((c[a] - m.cmin[a]) * m.scale[a])
-	return min(max(i, 0), numBins-1)
+	return min(max(i, 0), m.nb-1)
 }
 
 // fill bins the triangles of ids[start:end].
 func (bl *builder) fill(bs *bins, m *binMap, start, end int) {
-	bs.reset()
+	bs.reset(m.nb)
 	for _, t := range bl.ids[start:end] {
 		box := &bl.boxes[t]
-		c := bl.cents[t]
+		c := &bl.cents[t]
 		for a := 0; a < 3; a++ {
 			b := &bs[a][m.index(c, a)]
-			b.box = b.box.Union(*box)
+			b.box.grow(box)
+			b.cbox.growPoint(c)
 			b.count++
 		}
 	}
 }
 
 // fillRange bins ids[start:end], across goroutines for large ranges; the bin
-// contents (exact unions and integer counts) do not depend on the split.
+// contents (exact minima and maxima, integer counts) do not depend on the
+// split.
 func (bl *builder) fillRange(bs *bins, m *binMap, start, end int) {
 	n := end - start
 	if bl.workers <= 1 || n < parallelBinning {
@@ -212,83 +252,112 @@ func (bl *builder) fillRange(bs *bins, m *binMap, start, end int) {
 	w := bl.workers
 	part := make([]bins, w)
 	for k := range part {
-		part[k].reset()
+		part[k].reset(m.nb)
 	}
+	mm := *m // a copy for the goroutines, so that m stays on the caller's stack
 	parallelFor(n, w, func(k, lo, hi int) {
-		bl.fill(&part[k], m, start+lo, start+hi)
+		bl.fill(&part[k], &mm, start+lo, start+hi)
 	})
-	bs.reset()
+	bs.reset(m.nb)
 	for k := range part {
-		bs.merge(&part[k])
+		bs.merge(&part[k], m.nb)
 	}
+}
+
+// split is the outcome of sahSplit.
+type split struct {
+	mid, axis int
+	// Bounds and centre bounds of the two sides.
+	lb, lcb, rb, rcb box3
 }
 
 // buildRange builds the subtree over ids[start:end], whose triangle bounds
 // are bounds and centre bounds cb, at depth depth.
-func (bl *builder) buildRange(start, end int, bounds, cb geom.AABB, depth int) *buildNode {
-	bl.numNodes.Add(1)
+func (bl *builder) buildRange(ar *arena, start, end int, bounds, cb box3, depth int) *buildNode {
 	n := end - start
-	nd := &buildNode{bounds: bounds}
-	leaf := func() *buildNode {
-		nd.start, nd.count = int32(start), int32(n)
+	nd := ar.alloc()
+	nd.bounds = bounds
+	if n == 1 {
+		nd.start, nd.count = int32(start), 1
 		return nd
 	}
-	if n == 1 {
-		return leaf()
-	}
-	mid, axis := -1, 0
+	var s split
+	s.mid = -1
 	if depth < sahDepthLimit {
 		var leafCheaper bool
-		mid, axis, leafCheaper = bl.sahSplit(start, end, bounds, cb)
+		s, leafCheaper = bl.sahSplit(start, end, &bounds, &cb)
 		if leafCheaper {
-			return leaf()
+			nd.start, nd.count = int32(start), int32(n)
+			return nd
 		}
 	}
-	if mid < 0 {
+	if s.mid < 0 {
 		// No usable SAH split (all centres coincide, the box has no area,
 		// or the tree is too deep): halve the range.
 		if n <= bl.maxLeaf {
-			return leaf()
+			nd.start, nd.count = int32(start), int32(n)
+			return nd
 		}
-		mid = start + n/2
-		axis = cb.MaxExtent()
+		s.mid = start + n/2
+		s.axis = 0
+		s.lb, s.lcb = bl.rangeBounds(start, s.mid)
+		s.rb, s.rcb = bl.rangeBounds(s.mid, end)
 	}
-	nd.axis = uint8(axis)
-	lb, lcb := bl.rangeBounds(start, mid)
-	rb, rcb := bl.rangeBounds(mid, end)
+	bl.numInterior.Add(1)
+	nd.axis = uint8(s.axis)
 	if n >= parallelSubtree && bl.tokens != nil {
 		select {
 		case <-bl.tokens:
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				nd.left = bl.buildRange(start, mid, lb, lcb, depth+1)
-				bl.tokens <- struct{}{}
-			}()
-			nd.right = bl.buildRange(mid, end, rb, rcb, depth+1)
-			wg.Wait()
+			nd.left, nd.right = bl.buildPair(ar, start, end, &s, depth)
 			return nd
 		default:
 		}
 	}
-	nd.left = bl.buildRange(start, mid, lb, lcb, depth+1)
-	nd.right = bl.buildRange(mid, end, rb, rcb, depth+1)
+	nd.left = bl.buildRange(ar, start, s.mid, s.lb, s.lcb, depth+1)
+	nd.right = bl.buildRange(ar, s.mid, end, s.rb, s.rcb, depth+1)
 	return nd
+}
+
+// buildPair builds the two sides of split s at once, the first on a new
+// goroutine that holds a token and returns it when done.
+func (bl *builder) buildPair(ar *arena, start, end int, s *split, depth int) (left, right *buildNode) {
+	mid, lb, lcb := s.mid, s.lb, s.lcb
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ar2 arena
+		left = bl.buildRange(&ar2, start, mid, lb, lcb, depth+1)
+		bl.tokens <- struct{}{}
+	}()
+	right = bl.buildRange(ar, mid, end, s.rb, s.rcb, depth+1)
+	wg.Wait()
+	return left, right
+}
+
+// rangeBounds returns the triangle bounds and centre bounds of ids[start:end].
+func (bl *builder) rangeBounds(start, end int) (bounds, cb box3) {
+	bounds, cb = emptyBox(), emptyBox()
+	for _, t := range bl.ids[start:end] {
+		bounds.grow(&bl.boxes[t])
+		cb.growPoint(&bl.cents[t])
+	}
+	return bounds, cb
 }
 
 // sahSplit chooses the cheapest binned SAH split of ids[start:end] over the
 // three axes (Wald 2007; pbrt-v4 section 7.3.2) and partitions ids around
-// it, returning the partition point and the axis. It returns leafCheaper
-// when the range fits in a leaf that costs no more than the best split, and
-// mid = -1 when no split exists (all centres coincide or the box has no
-// area); ids is untouched in both cases.
-func (bl *builder) sahSplit(start, end int, bounds, cb geom.AABB) (mid, axis int, leafCheaper bool) {
+// it. It returns leafCheaper when the range fits in a leaf that costs no
+// more than the best split, and s.mid = -1 when no split exists (all centres
+// coincide or the box has no area); ids is untouched in both cases.
+func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split, leafCheaper bool) {
+	s.mid = -1
 	n := end - start
-	area := bounds.SurfaceArea()
-	m := newBinMap(cb)
-	if area <= 0 || m.scale == (mgl64.Vec3{}) {
-		return -1, 0, false
+	area := bounds.area()
+	nb := min(numBins, max(4, n))
+	m := newBinMap(cb, nb)
+	if area <= 0 || m.scale == [3]float64{} {
+		return s, false
 	}
 	var bs bins
 	bl.fillRange(&bs, &m, start, end)
@@ -301,42 +370,54 @@ func (bl *builder) sahSplit(start, end int, bounds, cb geom.AABB) (mid, axis int
 		if m.scale[a] == 0 {
 			continue
 		}
-		box, cnt := geom.EmptyAABB(), int32(0)
-		for i := numBins - 1; i > 0; i-- {
-			box = box.Union(bs[a][i].box)
+		box, cnt := emptyBox(), int32(0)
+		for i := nb - 1; i > 0; i-- {
+			box.grow(&bs[a][i].box)
 			cnt += bs[a][i].count
-			rightArea[i], rightCount[i] = box.SurfaceArea(), cnt
+			rightArea[i], rightCount[i] = box.area(), cnt
 		}
-		box, cnt = geom.EmptyAABB(), 0
-		for i := 1; i < numBins; i++ {
+		box, cnt = emptyBox(), 0
+		for i := 1; i < nb; i++ {
 			// Split between bin i-1 and bin i.
-			box = box.Union(bs[a][i-1].box)
+			box.grow(&bs[a][i-1].box)
 			cnt += bs[a][i-1].count
 			if cnt == 0 || rightCount[i] == 0 {
 				continue
 			}
-			c := float64(cnt)*box.SurfaceArea() + float64(rightCount[i])*rightArea[i]
+			c := float64(cnt)*box.area() + float64(rightCount[i])*rightArea[i]
 			if bestAxis < 0 || c < best {
 				best, bestAxis, bestBin = c, a, i
 			}
 		}
 	}
 	if bestAxis < 0 {
-		return -1, 0, false
+		return s, false
 	}
 	splitCost := traversalCost + intersectionCost*best/area
 	if n <= bl.maxLeaf && intersectionCost*float64(n) <= splitCost {
-		return -1, 0, true
+		return s, true
+	}
+	// The two sides' bounds are unions of whole bins.
+	s.lb, s.lcb, s.rb, s.rcb = emptyBox(), emptyBox(), emptyBox(), emptyBox()
+	for i := 0; i < nb; i++ {
+		b := &bs[bestAxis][i]
+		if i < bestBin {
+			s.lb.grow(&b.box)
+			s.lcb.grow(&b.cbox)
+		} else {
+			s.rb.grow(&b.box)
+			s.rcb.grow(&b.cbox)
+		}
 	}
 	// Partition: centres in bins below bestBin go left (Hoare-style, in
 	// place; the order it leaves depends only on the data).
 	ids := bl.ids
 	i, j := start, end-1
 	for {
-		for i <= j && m.index(bl.cents[ids[i]], bestAxis) < bestBin {
+		for i <= j && m.index(&bl.cents[ids[i]], bestAxis) < bestBin {
 			i++
 		}
-		for i <= j && m.index(bl.cents[ids[j]], bestAxis) >= bestBin {
+		for i <= j && m.index(&bl.cents[ids[j]], bestAxis) >= bestBin {
 			j--
 		}
 		if i >= j {
@@ -346,21 +427,35 @@ func (bl *builder) sahSplit(start, end int, bounds, cb geom.AABB) (mid, axis int
 		i++
 		j--
 	}
-	return i, bestAxis, false
+	s.mid, s.axis = i, bestAxis
+	return s, false
 }
 
-// flatten appends the subtree at nd to nodes depth-first and returns the
-// extended slice.
-func flatten(nodes []node, nd *buildNode) []node {
-	i := len(nodes)
-	nodes = append(nodes, node{box: roundOut(nd.bounds)})
-	if nd.left == nil {
-		nodes[i].offset = nd.start
-		nodes[i].count = uint16(nd.count)
-		return nodes
+// flatten lays out the tree under root depth-first. The root is always an
+// interior node of the flat tree: a tree that is a single leaf becomes a
+// node whose second child is empty.
+func flatten(root *buildNode, numInterior int) []node {
+	if root.left == nil {
+		n := node{child: [2]int32{root.start, -1}, count: [2]uint16{uint16(root.count), 0}}
+		n.box[0] = roundOut(root.bounds)
+		n.box[1] = emptyBox32()
+		return []node{n}
 	}
-	nodes[i].axis = nd.axis
-	nodes = flatten(nodes, nd.left)
-	nodes[i].offset = int32(len(nodes))
-	return flatten(nodes, nd.right)
+	return flattenInterior(make([]node, 0, numInterior), root)
+}
+
+func flattenInterior(nodes []node, nd *buildNode) []node {
+	i := len(nodes)
+	nodes = append(nodes, node{axis: nd.axis})
+	for c, ch := range [2]*buildNode{nd.left, nd.right} {
+		nodes[i].box[c] = roundOut(ch.bounds)
+		if ch.left == nil {
+			nodes[i].child[c] = ch.start
+			nodes[i].count[c] = uint16(ch.count)
+			continue
+		}
+		nodes[i].child[c] = int32(len(nodes))
+		nodes = flattenInterior(nodes, ch)
+	}
+	return nodes
 }

@@ -33,10 +33,9 @@ const MaxLeafSizeLimit = 255
 const RebuildRatio = 1.5
 
 // SAH cost constants (pbrt-v4 section 7.3.2): the cost of visiting an
-// interior node relative to one ray-triangle test. With the watertight test
-// in float64 and 32-byte nodes, one box test costs about half a triangle
-// test.
-const (
+// interior node (fetching it and testing its two child boxes) relative to
+// one ray-triangle test.
+var (
 	traversalCost    = 0.5
 	intersectionCost = 1.0
 )
@@ -53,29 +52,37 @@ type Hit struct {
 	Tri int32
 }
 
-// node is one node of the flattened tree (32 bytes, two per cache line).
-// Bounds are float32, rounded outwards from the float64 geometry so that
-// they always contain it. Nodes are stored depth-first: an interior node's
-// first child follows it directly and offset holds the index of its second
-// child; a leaf holds count >= 1 triangles starting at offset in leaf order.
+// node is an interior node of the flattened tree: 64 bytes, one cache line,
+// holding the boxes of both children so that one fetch serves both box
+// tests. Boxes are float32, rounded outwards from the float64 geometry so
+// that they always contain it. Nodes are stored depth-first (an interior
+// child comes after its parent, the first child's subtree before the
+// second's). A child is either an interior node (count 0, child = its node
+// index), a leaf (count >= 1 triangles starting at child in leaf order), or,
+// only for the second child of a root that is a single leaf, empty (count 0,
+// child -1, an inverted box that no ray enters).
 type node struct {
-	box    [2][3]float32 // box[0] = min corner, box[1] = max corner
-	offset int32
-	count  uint16 // 0 for an interior node
-	axis   uint8  // split axis of an interior node
-	_      uint8
+	box   [2]box32
+	child [2]int32
+	count [2]uint16
+	axis  uint8 // the split axis
+	_     [3]uint8
 }
 
+// box32 is a float32 box: the min corner's x, y, z, then the max corner's.
+// Flat, so that traversal can pick a slab's near and far planes with
+// per-ray indices (a or a+3) that the compiler proves in range.
+type box32 [6]float32
+
 // triVerts is one triangle's vertices, stored in leaf order.
-type triVerts struct {
-	p0, p1, p2 mgl64.Vec3
-}
+type triVerts [3]mgl64.Vec3
 
 // BVH is a bounding volume hierarchy over a triangle mesh. Queries
 // (Intersect, Occluded, the accessors) are safe from many goroutines at
 // once; Refit must not run concurrently with anything else.
 type BVH struct {
 	nodes     []node
+	numLeaves int
 	tris      []triVerts // triangle vertices in leaf order
 	triID     []int32    // triID[k] = input index of the k-th triangle in leaf order
 	indices   []int32    // a copy of the input indices, for Refit
@@ -130,12 +137,19 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 	}
 	bl := newBuilder(positions, b.indices, maxLeaf, workers)
 	root := bl.build()
-	b.nodes = make([]node, 0, bl.numNodes.Load())
-	b.nodes = flatten(b.nodes, root)
+	b.nodes = flatten(root, int(bl.numInterior.Load()))
+	for i := range b.nodes {
+		for c := 0; c < 2; c++ {
+			if b.nodes[i].count[c] > 0 {
+				b.numLeaves++
+			}
+		}
+	}
 	b.triID = bl.ids
 	b.tris = make([]triVerts, len(b.triID))
 	b.gather(positions)
-	b.bounds = bl.rootBounds
+	rb := bl.rootBounds
+	b.bounds = geom.AABB{Min: rb.lo, Max: rb.hi}
 	b.cost = b.computeSAHCost()
 	b.buildCost = b.cost
 	return b, nil
@@ -166,8 +180,8 @@ func (b *BVH) gather(positions []mgl64.Vec3) {
 var ErrVertexCount = errors.New("bvh: vertex count changed")
 
 // Refit updates the BVH to new vertex positions with the same triangles: it
-// copies the triangles' vertices and recomputes every node's bounds bottom-up
-// in one linear pass, keeping the tree's topology. It fails, leaving the BVH
+// copies the triangles' vertices and recomputes every box bottom-up in one
+// linear pass, keeping the tree's topology. It fails, leaving the BVH
 // unchanged, if len(positions) is not the vertex count given to Build or a
 // position is NaN or infinite. Refit must not run concurrently with queries.
 func (b *BVH) Refit(positions []mgl64.Vec3) error {
@@ -186,54 +200,79 @@ func (b *BVH) Refit(positions []mgl64.Vec3) error {
 	return nil
 }
 
-// refitNodes recomputes all bounds. Children always follow their parent in
-// the depth-first array, so one backward sweep sees every child before its
-// parent.
+// refitNodes recomputes all boxes. Interior children always follow their
+// parent in the depth-first array, so one backward sweep sees every child
+// before its parent.
 func (b *BVH) refitNodes() {
 	nodes := b.nodes
-	root := geom.EmptyAABB()
+	root := emptyBox()
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := &nodes[i]
-		if n.count > 0 {
-			box := geom.EmptyAABB()
-			for _, t := range b.tris[n.offset : n.offset+int32(n.count)] {
-				box = box.Extend(t.p0).Extend(t.p1).Extend(t.p2)
+		for c := 0; c < 2; c++ {
+			switch {
+			case n.count[c] > 0:
+				box := emptyBox()
+				tris := b.tris[n.child[c] : n.child[c]+int32(n.count[c])]
+				for k := range tris {
+					box.growPoint((*[3]float64)(&tris[k][0]))
+					box.growPoint((*[3]float64)(&tris[k][1]))
+					box.growPoint((*[3]float64)(&tris[k][2]))
+				}
+				n.box[c] = roundOut(box)
+				root.grow(&box)
+			case n.child[c] >= 0:
+				ch := &nodes[n.child[c]]
+				for a := 0; a < 3; a++ {
+					n.box[c][a] = min(ch.box[0][a], ch.box[1][a])
+					n.box[c][a+3] = max(ch.box[0][a+3], ch.box[1][a+3])
+				}
 			}
-			n.box = roundOut(box)
-			root = root.Union(box)
-			continue
-		}
-		l, r := &nodes[i+1], &nodes[n.offset]
-		for a := 0; a < 3; a++ {
-			n.box[0][a] = min(l.box[0][a], r.box[0][a])
-			n.box[1][a] = max(l.box[1][a], r.box[1][a])
 		}
 	}
-	b.bounds = root
+	b.bounds = geom.AABB{Min: root.lo, Max: root.hi}
+}
+
+// emptyBox32 is the inverted float32 box of an empty child.
+func emptyBox32() box32 {
+	inf := float32(math.Inf(1))
+	return box32{inf, inf, inf, -inf, -inf, -inf}
 }
 
 // roundOut converts a float64 box to the smallest float32 box containing it.
-func roundOut(box geom.AABB) (b [2][3]float32) {
+func roundOut(box box3) (b box32) {
 	for a := 0; a < 3; a++ {
-		lo := float32(box.Min[a])
-		if float64(lo) > box.Min[a] {
+		lo := float32(box.lo[a])
+		if float64(lo) > box.lo[a] {
 			lo = math.Nextafter32(lo, float32(math.Inf(-1)))
 		}
-		hi := float32(box.Max[a])
-		if float64(hi) < box.Max[a] {
+		hi := float32(box.hi[a])
+		if float64(hi) < box.hi[a] {
 			hi = math.Nextafter32(hi, float32(math.Inf(1)))
 		}
-		b[0][a], b[1][a] = lo, hi
+		b[a], b[a+3] = lo, hi
 	}
 	return b
 }
 
-// area32 is the surface area of a float32 node box, in float64.
-func area32(n *node) float64 {
-	dx := float64(n.box[1][0]) - float64(n.box[0][0])
-	dy := float64(n.box[1][1]) - float64(n.box[0][1])
-	dz := float64(n.box[1][2]) - float64(n.box[0][2])
+// area32 is the surface area of a float32 box, in float64; 0 for an empty
+// box.
+func area32(b *box32) float64 {
+	dx := float64(b[3]) - float64(b[0])
+	dy := float64(b[4]) - float64(b[1])
+	dz := float64(b[5]) - float64(b[2])
+	if !(dx >= 0 && dy >= 0 && dz >= 0) {
+		return 0
+	}
 	return 2 * (dx*dy + dy*dz + dz*dx)
+}
+
+// union32 is the smallest box containing a and b.
+func union32(a, b *box32) (u box32) {
+	for k := 0; k < 3; k++ {
+		u[k] = min(a[k], b[k])
+		u[k+3] = max(a[k+3], b[k+3])
+	}
+	return u
 }
 
 // computeSAHCost evaluates the surface area heuristic of the whole tree
@@ -247,18 +286,24 @@ func (b *BVH) computeSAHCost() float64 {
 	if len(b.nodes) == 0 {
 		return 0
 	}
-	rootArea := area32(&b.nodes[0])
-	cost := 0.0
+	r := &b.nodes[0]
+	rootBox := union32(&r.box[0], &r.box[1])
+	rootArea := area32(&rootBox)
+	weight := func(box *box32) float64 {
+		if rootArea > 0 {
+			return area32(box) / rootArea
+		}
+		return 1
+	}
+	cost := traversalCost * weight(&rootBox)
 	for i := range b.nodes {
 		n := &b.nodes[i]
-		w := 1.0
-		if rootArea > 0 {
-			w = area32(n) / rootArea
-		}
-		if n.count > 0 {
-			cost += w * intersectionCost * float64(n.count)
-		} else {
-			cost += w * traversalCost
+		for c := 0; c < 2; c++ {
+			if n.count[c] > 0 {
+				cost += weight(&n.box[c]) * intersectionCost * float64(n.count[c])
+			} else if n.child[c] >= 0 {
+				cost += weight(&n.box[c]) * traversalCost
+			}
 		}
 	}
 	if math.IsNaN(cost) || math.IsInf(cost, 0) {
@@ -289,8 +334,9 @@ func (b *BVH) NeedsRebuild() bool {
 // mesh.
 func (b *BVH) Bounds() geom.AABB { return b.bounds }
 
-// NumNodes returns the number of nodes in the tree (0 for an empty mesh).
-func (b *BVH) NumNodes() int { return len(b.nodes) }
+// NumNodes returns the number of nodes in the tree, leaves included (0 for
+// an empty mesh).
+func (b *BVH) NumNodes() int { return len(b.nodes) + b.numLeaves }
 
 // NumTriangles returns the number of triangles the tree was built over.
 func (b *BVH) NumTriangles() int { return len(b.indices) / 3 }

@@ -123,10 +123,11 @@ func checkAgainstBruteForce(t *testing.T, name string, b *BVH, pos []mgl64.Vec3,
 	return hits
 }
 
-// checkInvariants walks the tree: every node's box contains its children's
+// checkInvariants walks the tree: every box contains its subtree's boxes
 // (leaves: their triangles' vertices), leaves hold 1..maxLeaf triangles,
-// every triangle is in exactly one leaf, children follow their parent, and
-// no path is deeper than the traversal stack.
+// every triangle is in exactly one leaf, interior nodes are laid out
+// depth-first, and no path is deeper than the traversal stack. It returns
+// the depth (leaves count as a level).
 func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
 	t.Helper()
 	if len(b.nodes) == 0 {
@@ -135,62 +136,73 @@ func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
 		}
 		return 0
 	}
-	contains := func(outer, inner *node) bool {
+	contains := func(outer *box32, inner *box32) bool {
 		for a := 0; a < 3; a++ {
-			if inner.box[0][a] < outer.box[0][a] || inner.box[1][a] > outer.box[1][a] {
+			if inner[a] < outer[a] || inner[a+3] > outer[a+3] {
 				return false
 			}
 		}
 		return true
 	}
 	seen := make([]bool, b.NumTriangles())
-	maxDepth := 0
-	var walk func(i int32, depth int) int32 // returns the index after the subtree
-	walk = func(i int32, depth int) int32 {
-		maxDepth = max(maxDepth, depth)
+	maxDepth, leaves := 0, 0
+	next := int32(1) // the index the next interior node must have, depth-first
+	var walk func(i int32, depth int)
+	walk = func(i int32, depth int) {
 		n := &b.nodes[i]
-		if n.count > 0 {
-			if int(n.count) > maxLeaf {
-				t.Fatalf("leaf %d holds %d triangles, limit %d", i, n.count, maxLeaf)
-			}
-			for k := n.offset; k < n.offset+int32(n.count); k++ {
-				id := b.triID[k]
-				if seen[id] {
-					t.Fatalf("triangle %d in two leaves", id)
+		for c := 0; c < 2; c++ {
+			switch {
+			case n.count[c] > 0:
+				maxDepth = max(maxDepth, depth+1)
+				leaves++
+				if int(n.count[c]) > maxLeaf {
+					t.Fatalf("leaf holds %d triangles, limit %d", n.count[c], maxLeaf)
 				}
-				seen[id] = true
-				tv := b.tris[k]
-				for _, p := range []mgl64.Vec3{tv.p0, tv.p1, tv.p2} {
-					for a := 0; a < 3; a++ {
-						if p[a] < float64(n.box[0][a]) || p[a] > float64(n.box[1][a]) {
-							t.Fatalf("leaf %d box %v misses vertex %v", i, n.box, p)
+				for k := n.child[c]; k < n.child[c]+int32(n.count[c]); k++ {
+					id := b.triID[k]
+					if seen[id] {
+						t.Fatalf("triangle %d in two leaves", id)
+					}
+					seen[id] = true
+					for _, p := range b.tris[k] {
+						for a := 0; a < 3; a++ {
+							if p[a] < float64(n.box[c][a]) || p[a] > float64(n.box[c][a+3]) {
+								t.Fatalf("leaf box %v misses vertex %v", n.box[c], p)
+							}
 						}
 					}
 				}
+			case n.child[c] < 0:
+				if i != 0 || c != 1 || n.count[0] == 0 {
+					t.Fatalf("node %d: empty child %d outside a single-leaf root", i, c)
+				}
+			default:
+				if n.child[c] != next {
+					t.Fatalf("node %d: child %d is node %d, depth-first order wants %d", i, c, n.child[c], next)
+				}
+				next++
+				ch := &b.nodes[n.child[c]]
+				if !contains(&n.box[c], &ch.box[0]) || !contains(&n.box[c], &ch.box[1]) {
+					t.Fatalf("node %d: child box %d does not contain its children", i, c)
+				}
+				walk(n.child[c], depth+1)
 			}
-			return i + 1
 		}
-		if n.offset <= i+1 || int(n.offset) >= len(b.nodes) {
-			t.Fatalf("node %d: second child %d out of order", i, n.offset)
-		}
-		if !contains(n, &b.nodes[i+1]) || !contains(n, &b.nodes[n.offset]) {
-			t.Fatalf("node %d does not contain its children", i)
-		}
-		if next := walk(i+1, depth+1); next != n.offset {
-			t.Fatalf("node %d: first subtree ends at %d, second child at %d", i, next, n.offset)
-		}
-		return walk(n.offset, depth+1)
 	}
-	if end := walk(0, 1); int(end) != len(b.nodes) {
-		t.Fatalf("tree covers %d of %d nodes", end, len(b.nodes))
+	walk(0, 1)
+	if int(next) != len(b.nodes) {
+		t.Fatalf("tree reaches %d of %d nodes", next, len(b.nodes))
+	}
+	if b.NumNodes() != len(b.nodes)+leaves {
+		t.Fatalf("NumNodes %d, want %d interior + %d leaves", b.NumNodes(), len(b.nodes), leaves)
 	}
 	for id, s := range seen {
 		if !s {
 			t.Fatalf("triangle %d in no leaf", id)
 		}
 	}
-	if maxDepth >= stackSize {
-		t.Fatalf("depth %d exceeds the stack size %d", maxDepth, stackSize)
+	if maxDepth >= deepStack {
+		t.Fatalf("depth %d exceeds the stack size %d", maxDepth, deepStack)
 	}
 	return maxDepth
 }
@@ -686,4 +698,83 @@ func TestInputCopied(t *testing.T) {
 	if !ok || after != before {
 		t.Errorf("hit changed from %+v to %+v after the input slices changed", before, after)
 	}
+}
+
+// TestInlineTriangleTest checks that the triangle test written out in the
+// traversal gives exactly the bits of geom.WatertightRay.Intersect, on
+// random, sliver, zero-area and axis-aligned triangles, with rays aimed at
+// their vertices and edges and ranges that end near the hit.
+func TestInlineTriangleTest(t *testing.T) {
+	pos := []mgl64.Vec3{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}}
+	b, err := Build(pos, []int32{0, 1, 2}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := geom.NewRNG(31, 0, 0, 0)
+	rnd := func() mgl64.Vec3 {
+		return mgl64.Vec3{2*rng.Float64() - 1, 2*rng.Float64() - 1, 2*rng.Float64() - 1}
+	}
+	n := 60000
+	if testing.Short() {
+		n = 10000
+	}
+	hits := 0
+	for i := 0; i < n; i++ {
+		p0, p1, p2 := rnd(), rnd(), rnd()
+		switch i % 6 {
+		case 1: // collinear
+			p2 = p0.Add(p1.Sub(p0).Mul(2*rng.Float64() - 0.5))
+		case 2: // repeated vertex
+			p1 = p0
+		case 3: // axis-aligned, in z = const
+			p1[2], p2[2] = p0[2], p0[2]
+		case 4: // sliver
+			p2 = p0.Add(p1.Sub(p0).Mul(rng.Float64())).Add(rnd().Mul(1e-9))
+		}
+		pos = []mgl64.Vec3{p0, p1, p2}
+		if err := b.Refit(pos); err != nil {
+			t.Fatal(err)
+		}
+		o := rnd().Mul(3)
+		// Aim at a vertex, an edge point or an interior point.
+		var target mgl64.Vec3
+		switch i % 3 {
+		case 0:
+			target = pos[rng.Intn(3)]
+		case 1:
+			a, c := pos[rng.Intn(3)], pos[rng.Intn(3)]
+			target = a.Add(c.Sub(a).Mul(rng.Float64()))
+		default:
+			b1, b2 := geom.SquareToUniformTriangle(mgl64.Vec2{rng.Float64(), rng.Float64()})
+			target = p0.Mul(1 - b1 - b2).Add(p1.Mul(b1)).Add(p2.Mul(b2))
+		}
+		d := target.Sub(o)
+		if i%7 == 0 {
+			d = mgl64.Vec3{0, 0, d[2]} // axis-parallel
+		}
+		if d.Len() == 0 {
+			continue
+		}
+		r := geom.Ray{O: o, D: d, TMin: 0, TMax: math.Inf(1)}
+		switch i % 4 {
+		case 1:
+			r.TMax = 1 // the hit is at t = 1 up to rounding
+		case 2:
+			r.TMin = 1
+		case 3:
+			r.TMin, r.TMax = 0.5, 1.5
+		}
+		wt, wb1, wb2, wok := geom.IntersectTriangle(r, p0, p1, p2)
+		h, ok := b.Intersect(r)
+		if ok != wok || (ok && (h.T != wt || h.B1 != wb1 || h.B2 != wb2 || h.Tri != 0)) {
+			t.Fatalf("case %d: triangle %v %v %v, ray %+v: BVH %+v %v, geom %v %v %v %v", i, p0, p1, p2, r, h, ok, wt, wb1, wb2, wok)
+		}
+		if b.Occluded(r) != wok {
+			t.Fatalf("case %d: Occluded disagrees with geom (%v)", i, wok)
+		}
+		if ok {
+			hits++
+		}
+	}
+	t.Logf("%d cases, %d hits", n, hits)
 }
