@@ -13,7 +13,6 @@ import (
 	"golang.org/x/image/bmp"
 
 	"github.com/invrender/invrender/render"
-	"github.com/invrender/invrender/scenes/internal/exr"
 )
 
 // validFiles returns small valid files of every readable format, named by
@@ -261,5 +260,4 @@ func TestBrokenImages(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Line != 2 {
 		t.Errorf("HDR header error %v is not on line 2", err)
 	}
-	_ = exr.Magic
 }
