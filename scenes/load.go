@@ -745,8 +745,14 @@ func mtsCameraFrame(m mgl64.Mat4, la *lookatOp) (origin, target, up mgl64.Vec3, 
 		return origin, target, up, "", errors.New("the camera's to_world is singular")
 	}
 	fn, un := fwd.Normalize(), upv.Normalize()
-	target = origin.Add(fn)
+	// The target one unit ahead, or further where the origin is so far out
+	// that one unit would be lost to rounding.
+	dist := math.Max(1, 1e-6*math.Max(math.Abs(origin[0]), math.Max(math.Abs(origin[1]), math.Abs(origin[2]))))
+	target = origin.Add(fn.Mul(dist))
 	up = un
+	if target == origin || !mtsFinite3(target) || !mtsFinite3(fn) || !mtsFinite3(un) {
+		return origin, target, up, "", errors.New("the camera's to_world cannot be represented by an origin, a target and an up vector (too large?)")
+	}
 
 	const tol = 1e-6
 	var issues []string
@@ -778,6 +784,16 @@ func mtsCameraFrame(m mgl64.Mat4, la *lookatOp) (origin, target, up mgl64.Vec3, 
 		}
 	}
 	return origin, target, up, problem, nil
+}
+
+// mtsFinite3 reports whether v has no NaN or infinite component.
+func mtsFinite3(v mgl64.Vec3) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // buildFilm reads a <film> into s.

@@ -33,6 +33,7 @@ func FuzzLoadXML(f *testing.F) {
 		`<scene version="3.0.0"><sensor type="perspective"><transform name="to_world"><matrix value="1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 1"/><scale x="-1"/></transform></sensor></scene>`,
 		`<scene version="3.0.0"><emitter type="envmap"><string name="filename" value="env.pfm"/><transform name="to_world"><scale value="0"/></transform></emitter></scene>`,
 		`<scene version="3.0.0"><shape type="ply"><string name="filename" value="quad.ply"/><transform name="to_world"><scale value="1e300"/></transform></shape></scene>`,
+		`<scene version="3.0.0"><sensor type="perspective"><transform name="to_world"><translate value="1e300, 0, 0"/></transform></sensor></scene>`,
 		`<scene version="3.0.0"><shape type="disk"><emitter type="area"><spectrum name="radiance" value="400:1, 500:2"/></emitter></shape></scene>`,
 		`<scene version="3.0.0"><texture type="bitmap" id="t"><string name="filename" value="tex.png"/><transform name="to_uv"><scale x="2"/></transform></texture></scene>`,
 	} {
