@@ -43,6 +43,8 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 		class: make([]uint8, ne),
 		wlen:  make([]float64, ne),
 		cost:  make([]float64, ne),
+		lo:    make([]mgl64.Vec3, ne),
+		hi:    make([]mgl64.Vec3, ne),
 		n0:    make([]mgl64.Vec3, ne),
 		n1:    make([]mgl64.Vec3, ne),
 		order: make([]int32, ne),
@@ -82,6 +84,7 @@ type secBuilder struct {
 	class  []uint8      // edgeClass of each edge
 	wlen   []float64    // weighted length of each edge (edgeClass)
 	cost   []float64    // the edge's weight in the split cost
+	lo, hi []mgl64.Vec3 // the edge's bounding box
 	n0, n1 []mgl64.Vec3 // unit face normals
 	order  []int32      // edges, permuted into leaf order
 	recs   []secEdge    // records in Edges.List order
@@ -102,6 +105,8 @@ func (b *secBuilder) prepare() {
 			b.recs[i] = r
 			v0, v1 := b.h.pos[r.v0], b.h.pos[r.v1]
 			b.cent[i] = v0.Add(v1).Mul(0.5)
+			b.lo[i] = mgl64.Vec3{min(v0[0], v1[0]), min(v0[1], v1[1]), min(v0[2], v1[2])}
+			b.hi[i] = mgl64.Vec3{max(v0[0], v1[0]), max(v0[1], v1[1]), max(v0[2], v1[2])}
 			b.n0[i], b.n1[i] = n0, n1
 			c, w := edgeClass(fl, n0, n1)
 			b.class[i] = c
@@ -173,72 +178,103 @@ func (b *secBuilder) build(start, count int32, depth int) *tmpNode {
 
 // sahBin accumulates the edges whose midpoints fall in one bin.
 type sahBin struct {
-	box  geom.AABB
-	cost float64
-	n    int32
+	lo, hi mgl64.Vec3
+	cost   float64
+	n      int32
+}
+
+func (bn *sahBin) reset() {
+	inf := math.Inf(1)
+	*bn = sahBin{lo: mgl64.Vec3{inf, inf, inf}, hi: mgl64.Vec3{-inf, -inf, -inf}}
+}
+
+// add extends the bin by the box [lo, hi] of weight c.
+func (bn *sahBin) add(lo, hi *mgl64.Vec3, c float64) {
+	bn.lo = mgl64.Vec3{min(bn.lo[0], lo[0]), min(bn.lo[1], lo[1]), min(bn.lo[2], lo[2])}
+	bn.hi = mgl64.Vec3{max(bn.hi[0], hi[0]), max(bn.hi[1], hi[1]), max(bn.hi[2], hi[2])}
+	bn.cost += c
+}
+
+// area is the surface area of the bin's box (0 when empty).
+func (bn *sahBin) area() float64 {
+	dx, dy, dz := bn.hi[0]-bn.lo[0], bn.hi[1]-bn.lo[1], bn.hi[2]-bn.lo[2]
+	if dx < 0 {
+		return 0
+	}
+	return 2 * (dx*dy + dy*dz + dz*dx)
 }
 
 // split partitions idx (more than leafSize edges) into two non-empty
 // parts and returns the size of the first: the binned split of least
 // cost over the three axes, or the median along the longest axis when
-// binning cannot separate the midpoints or no split lowers the cost.
+// binning cannot separate the midpoints or the cost carries no
+// information.
 func (b *secBuilder) split(idx []int32) int32 {
-	cb := geom.EmptyAABB()
+	if len(idx) <= medianBelow {
+		return b.median(idx)
+	}
+	inf := math.Inf(1)
+	cmin, cmax := mgl64.Vec3{inf, inf, inf}, mgl64.Vec3{-inf, -inf, -inf}
 	for _, i := range idx {
-		cb = cb.Extend(b.cent[i])
+		c := &b.cent[i]
+		cmin = mgl64.Vec3{min(cmin[0], c[0]), min(cmin[1], c[1]), min(cmin[2], c[2])}
+		cmax = mgl64.Vec3{max(cmax[0], c[0]), max(cmax[1], c[1]), max(cmax[2], c[2])}
+	}
+	var bins [3][sahBins]sahBin
+	var scale [3]float64
+	for axis := 0; axis < 3; axis++ {
+		for k := range bins[axis] {
+			bins[axis][k].reset()
+		}
+		if ext := cmax[axis] - cmin[axis]; ext > 0 {
+			scale[axis] = sahBins / ext
+		}
+	}
+	for _, i := range idx {
+		c, lo, hi, w := &b.cent[i], &b.lo[i], &b.hi[i], b.cost[i]
+		for axis := 0; axis < 3; axis++ {
+			k := min(int((c[axis]-cmin[axis])*scale[axis]), sahBins-1)
+			bn := &bins[axis][k]
+			bn.add(lo, hi, w)
+			bn.n++
+		}
 	}
 	bestAxis, bestBin := -1, 0
-	bestCost := math.Inf(1)
-	var bins [sahBins]sahBin
+	bestCost := inf
 	var rightCost [sahBins]float64
 	for axis := 0; axis < 3; axis++ {
-		lo, ext := cb.Min[axis], cb.Max[axis]-cb.Min[axis]
-		if !(ext > 0) {
+		if scale[axis] == 0 {
 			continue
 		}
-		scale := sahBins / ext
-		for k := range bins {
-			bins[k] = sahBin{box: geom.EmptyAABB()}
-		}
-		for _, i := range idx {
-			k := min(int((b.cent[i][axis]-lo)*scale), sahBins-1)
-			r := &b.recs[i]
-			bins[k].box = bins[k].box.Extend(b.h.pos[r.v0]).Extend(b.h.pos[r.v1])
-			bins[k].cost += b.cost[i]
-			bins[k].n++
-		}
 		// Sweep from the right, then from the left.
-		box, c := geom.EmptyAABB(), 0.0
+		var acc sahBin
+		acc.reset()
 		for k := sahBins - 1; k > 0; k-- {
-			box = box.Union(bins[k].box)
-			c += bins[k].cost
-			rightCost[k] = c * box.SurfaceArea()
+			bn := &bins[axis][k]
+			acc.add(&bn.lo, &bn.hi, bn.cost)
+			rightCost[k] = acc.cost * acc.area()
 		}
-		box, c = geom.EmptyAABB(), 0.0
+		acc.reset()
 		n := int32(0)
 		for k := 0; k < sahBins-1; k++ {
-			box = box.Union(bins[k].box)
-			c += bins[k].cost
-			n += bins[k].n
+			bn := &bins[axis][k]
+			acc.add(&bn.lo, &bn.hi, bn.cost)
+			n += bn.n
 			if n == 0 || n == int32(len(idx)) {
 				continue
 			}
-			if cost := c*box.SurfaceArea() + rightCost[k+1]; cost < bestCost {
+			if cost := acc.cost*acc.area() + rightCost[k+1]; cost < bestCost {
 				bestCost, bestAxis, bestBin = cost, axis, k
 			}
 		}
 	}
 	if bestAxis < 0 || !(bestCost > 0) {
-		// All midpoints coincide, or the cost carries no information
-		// (zero weights or flat boxes): split at the median.
-		mid := len(idx) / 2
-		selectNth(idx, mid, b.cent, cb.MaxExtent())
-		return int32(mid)
+		return b.median(idx)
 	}
-	lo, scale := cb.Min[bestAxis], sahBins/(cb.Max[bestAxis]-cb.Min[bestAxis])
+	lo, sc := cmin[bestAxis], scale[bestAxis]
 	i, j := 0, len(idx)-1
 	for i <= j {
-		if min(int((b.cent[idx[i]][bestAxis]-lo)*scale), sahBins-1) <= bestBin {
+		if min(int((b.cent[idx[i]][bestAxis]-lo)*sc), sahBins-1) <= bestBin {
 			i++
 		} else {
 			idx[i], idx[j] = idx[j], idx[i]
@@ -248,54 +284,110 @@ func (b *secBuilder) split(idx []int32) int32 {
 	return int32(i)
 }
 
+// median splits idx at the median of the midpoints along the longest axis
+// of their bounds.
+func (b *secBuilder) median(idx []int32) int32 {
+	inf := math.Inf(1)
+	cmin, cmax := mgl64.Vec3{inf, inf, inf}, mgl64.Vec3{-inf, -inf, -inf}
+	for _, i := range idx {
+		c := &b.cent[i]
+		cmin = mgl64.Vec3{min(cmin[0], c[0]), min(cmin[1], c[1]), min(cmin[2], c[2])}
+		cmax = mgl64.Vec3{max(cmax[0], c[0]), max(cmax[1], c[1]), max(cmax[2], c[2])}
+	}
+	d := cmax.Sub(cmin)
+	axis := 0
+	if d[1] > d[axis] {
+		axis = 1
+	}
+	if d[2] > d[axis] {
+		axis = 2
+	}
+	mid := len(idx) / 2
+	selectNth(idx, mid, b.cent, axis)
+	return int32(mid)
+}
+
 // flatten writes the subtree t to h.nodes[ni:], depth first, computing
-// each node's boxes, lengths and normal cone bottom-up.
-func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) {
+// each node's box, lengths and normal cone bottom-up, and returns the
+// root's description.
+func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 	nd := &b.h.nodes[ni]
 	nd.start, nd.count = t.start, t.count
 	if t.left == nil {
 		nd.right = -1
-		b.leaf(nd, b.order[t.start:t.start+t.count])
-		return
+		d := b.leaf(b.order[t.start : t.start+t.count])
+		nd.pack(&d)
+		return d
 	}
 	left, right := ni+1, ni+1+t.left.size
 	nd.right = right
+	var l, r nodeData
 	if t.count >= parallelBuild && depth < 10 {
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.flatten(t.left, left, depth+1)
+			l = b.flatten(t.left, left, depth+1)
 		}()
-		b.flatten(t.right, right, depth+1)
+		r = b.flatten(t.right, right, depth+1)
 		wg.Wait()
 	} else {
-		b.flatten(t.left, left, depth+1)
-		b.flatten(t.right, right, depth+1)
+		l = b.flatten(t.left, left, depth+1)
+		r = b.flatten(t.right, right, depth+1)
 	}
-	l, r := &b.h.nodes[left], &b.h.nodes[right]
-	nd.box = l.box.Union(r.box)
-	nd.lA, nd.lS, nd.lF = l.lA+r.lA, l.lS+r.lS, l.lF+r.lF
-	nd.axis, nd.cosT, nd.sinT = mergeCones(l.axis, l.cosT, l.sinT, r.axis, r.cosT, r.sinT)
+	d := nodeData{box: l.box.Union(r.box), lA: l.lA + r.lA, lS: l.lS + r.lS, lF: l.lF + r.lF}
+	d.axis, d.cosT, d.sinT = mergeCones(l.axis, l.cosT, l.sinT, r.axis, r.cosT, r.sinT)
+	nd.pack(&d)
+	return d
 }
 
-// leaf fills a leaf node from its edges.
-func (b *secBuilder) leaf(nd *secNode, idx []int32) {
-	nd.box = geom.EmptyAABB()
-	nd.cosT = emptyCone
+// leaf describes a leaf of the edges idx. Its normal cone is centred on
+// the normalised sum of the face normals, with the largest angle to them
+// as its half-angle.
+func (b *secBuilder) leaf(idx []int32) nodeData {
+	var d nodeData
+	d.box = geom.EmptyAABB()
+	d.cosT = emptyCone
+	var sum mgl64.Vec3
+	cones := 0
 	for _, i := range idx {
-		r := &b.recs[i]
-		nd.box = nd.box.Extend(b.h.pos[r.v0]).Extend(b.h.pos[r.v1])
+		d.box.Min = mgl64.Vec3{min(d.box.Min[0], b.lo[i][0]), min(d.box.Min[1], b.lo[i][1]), min(d.box.Min[2], b.lo[i][2])}
+		d.box.Max = mgl64.Vec3{max(d.box.Max[0], b.hi[i][0]), max(d.box.Max[1], b.hi[i][1]), max(d.box.Max[2], b.hi[i][2])}
 		switch b.class[i] {
 		case classAlways:
-			nd.lA += b.wlen[i]
+			d.lA += b.wlen[i]
 			continue
 		case classSmooth:
-			nd.lS += b.wlen[i]
+			d.lS += b.wlen[i]
 		case classFront:
-			nd.lF += b.wlen[i]
+			d.lF += b.wlen[i]
 		}
-		nd.axis, nd.cosT, nd.sinT = mergeCones(nd.axis, nd.cosT, nd.sinT, b.n0[i], 1, 0)
-		nd.axis, nd.cosT, nd.sinT = mergeCones(nd.axis, nd.cosT, nd.sinT, b.n1[i], 1, 0)
+		sum = sum.Add(b.n0[i]).Add(b.n1[i])
+		cones++
 	}
+	if cones == 0 {
+		return d
+	}
+	l := sum.Len()
+	if !(l > 1e-9*float64(2*cones)) {
+		d.cosT, d.sinT = -1, 0
+		return d
+	}
+	axis := sum.Mul(1 / l)
+	theta := 0.0
+	for _, i := range idx {
+		if b.class[i] == classAlways {
+			continue
+		}
+		for _, n := range [2]mgl64.Vec3{b.n0[i], b.n1[i]} {
+			theta = max(theta, math.Atan2(axis.Cross(n).Len(), axis.Dot(n)))
+		}
+	}
+	theta += coneMargin
+	if theta >= math.Pi {
+		d.cosT, d.sinT = -1, 0
+		return d
+	}
+	d.axis, d.cosT, d.sinT = axis, math.Cos(theta), math.Sin(theta)
+	return d
 }

@@ -276,18 +276,24 @@ func (e *Edges) Silhouette(s *render.Scene, i int, p mgl64.Vec3) bool {
 //
 // Boundary edges are not Sharp (they are silhouettes anyway).
 func (e *Edges) Sharp(s *render.Scene, i int) bool {
-	ed := &e.List[i]
-	if ed.F1 < 0 {
+	if e.List[i].F1 < 0 {
 		return false
 	}
+	v0, v1, o0, o1 := e.corners(s, i)
+	n0, n1, ok := faceNormals(v0, v1, o0, o1, e.flags[i]&edgeFlip != 0)
+	return e.sharp(s, i, n0, n1, ok)
+}
+
+// sharp is Sharp given the faces' unit normals (ok false when a face is
+// degenerate) for an edge with two faces.
+func (e *Edges) sharp(s *render.Scene, i int, n0, n1 mgl64.Vec3, ok bool) bool {
+	ed := &e.List[i]
 	sh := s.Shapes[ed.Shape]
 	if hasNormals(sh) {
 		w := e.w[i]
 		return normalsDiffer(sh.Normals[ed.V0], sh.Normals[w[0]]) ||
 			normalsDiffer(sh.Normals[ed.V1], sh.Normals[w[1]])
 	}
-	v0, v1, o0, o1 := e.corners(s, i)
-	n0, n1, ok := faceNormals(v0, v1, o0, o1, e.flags[i]&edgeFlip != 0)
 	if !ok {
 		return true
 	}
@@ -425,15 +431,14 @@ func (e *Edges) edgeFlags(s *render.Scene, i int) (fl uint8, n0, n1 mgl64.Vec3) 
 	if e.flags[i]&edgeFlip != 0 {
 		fl |= cFlip | cNoCone
 	}
-	if e.Sharp(s, i) {
+	v0, v1, o0, o1 := e.corners(s, i)
+	n0, n1, ok := faceNormals(v0, v1, o0, o1, e.flags[i]&edgeFlip != 0)
+	if e.sharp(s, i, n0, n1, ok) {
 		fl |= cSharp
 	}
 	if twoSided(s, ed.Shape) {
 		fl |= cTwoSided
 	}
-	v0, v1, o0, o1 := e.corners(s, i)
-	var ok bool
-	n0, n1, ok = faceNormals(v0, v1, o0, o1, e.flags[i]&edgeFlip != 0)
 	if !ok {
 		fl |= cNoCone
 	}

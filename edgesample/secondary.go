@@ -1,6 +1,8 @@
 package edgesample
 
 import (
+	"math"
+
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/invrender/invrender/geom"
@@ -51,10 +53,23 @@ type secEdge struct {
 	flags          uint8
 }
 
-// secNode is a node of the hierarchy, depth first: the left child of an
-// inner node follows it, right indexes the right child (-1 for a leaf).
-// A node covers recs[start : start+count].
+// secNode is a node of the hierarchy in 64 bytes (one cache line),
+// depth first: the left child of an inner node follows it, right indexes
+// the right child (-1 for a leaf). A node covers recs[start :
+// start+count]. Its float64 description (nodeData) is rounded
+// conservatively: the box outwards, the normal cone wider.
 type secNode struct {
+	lo, hi     [3]float32
+	lA, lS, lF float32
+	axis       [3]float32
+	cosT       float32
+	start      int32
+	count      int32
+	right      int32
+}
+
+// nodeData is a node's description in float64.
+type nodeData struct {
 	box geom.AABB
 	// The node's edge lengths in three classes (see edgeClass): lA, edges
 	// that are candidates whatever the normal cone says; lS, smooth edges,
@@ -67,9 +82,79 @@ type secNode struct {
 	// emptyCone that there are none.
 	axis       mgl64.Vec3
 	cosT, sinT float64
-	start      int32
-	count      int32
-	right      int32
+}
+
+// data decodes the node.
+func (nd *secNode) data() nodeData {
+	d := nodeData{
+		lA: float64(nd.lA), lS: float64(nd.lS), lF: float64(nd.lF),
+		axis: mgl64.Vec3{float64(nd.axis[0]), float64(nd.axis[1]), float64(nd.axis[2])},
+		cosT: float64(nd.cosT),
+	}
+	d.box.Min = mgl64.Vec3{float64(nd.lo[0]), float64(nd.lo[1]), float64(nd.lo[2])}
+	d.box.Max = mgl64.Vec3{float64(nd.hi[0]), float64(nd.hi[1]), float64(nd.hi[2])}
+	if d.cosT >= -1 && d.cosT <= 1 {
+		d.sinT = math.Sqrt(max(0, 1-d.cosT*d.cosT))
+	}
+	return d
+}
+
+// pack stores d in the node, rounding the box outwards, the lengths to the
+// nearest float32 (keeping positive ones positive), and widening the cone
+// by more than the rounding of its axis.
+func (nd *secNode) pack(d *nodeData) {
+	for k := 0; k < 3; k++ {
+		nd.lo[k] = roundDown32(d.box.Min[k])
+		nd.hi[k] = roundUp32(d.box.Max[k])
+	}
+	nd.lA, nd.lS, nd.lF = length32(d.lA), length32(d.lS), length32(d.lF)
+	switch {
+	case d.cosT == emptyCone:
+		nd.cosT = emptyCone
+	case d.cosT <= -1:
+		nd.cosT = -1
+	default:
+		theta := math.Atan2(d.sinT, d.cosT) + 1e-6
+		if theta >= math.Pi {
+			nd.cosT = -1
+			break
+		}
+		nd.cosT = roundDown32(math.Cos(theta))
+		a := mgl64.Vec3{float64(float32(d.axis[0])), float64(float32(d.axis[1])), float64(float32(d.axis[2]))}
+		a = a.Normalize()
+		nd.axis = [3]float32{float32(a[0]), float32(a[1]), float32(a[2])}
+	}
+}
+
+// roundDown32 returns the largest float32 not above x.
+func roundDown32(x float64) float32 {
+	f := float32(x)
+	if float64(f) > x {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	return f
+}
+
+// roundUp32 returns the smallest float32 not below x.
+func roundUp32(x float64) float32 {
+	f := float32(x)
+	if float64(f) < x {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
+}
+
+// length32 rounds a non-negative weight to float32, keeping positive
+// weights positive and finite.
+func length32(x float64) float32 {
+	if !(x > 0) {
+		return 0
+	}
+	f := float32(min(x, math.MaxFloat32))
+	if f == 0 {
+		f = math.SmallestNonzeroFloat32
+	}
+	return f
 }
 
 const (
@@ -91,4 +176,6 @@ const (
 	parallelBuild = 1 << 14
 	// sahBins is the number of bins per axis of the split search.
 	sahBins = 12
+	// medianBelow is the largest range split at the median instead.
+	medianBelow = 16
 )

@@ -181,7 +181,8 @@ func (h *Secondary) childImportance(ni int32, p, n mgl64.Vec3, w *[leafSize]floa
 	if nd.right < 0 {
 		return h.leafWeights(nd, p, n, w)
 	}
-	return nodeImportance(nd, p, n)
+	d := nd.data()
+	return nodeImportance(&d, p, n)
 }
 
 // leafWeights writes the importance of each of a leaf's edges (zero for
@@ -222,7 +223,7 @@ func splitProb(il, ir float64) (pl float64, ok bool) {
 		return 1, true
 	}
 	// Scale before adding so that the sum cannot overflow.
-	m := math.Max(il, ir)
+	m := max(il, ir)
 	a, b := il/m, ir/m
 	return (1-splitEps)*a/(a+b) + 0.5*splitEps, true
 }
@@ -235,7 +236,7 @@ func leafProb(w *[leafSize]float64, count, k int) float64 {
 	sum, npos := 0.0, 0
 	m := 0.0
 	for i := 0; i < count; i++ {
-		m = math.Max(m, w[i])
+		m = max(m, w[i])
 	}
 	for i := 0; i < count; i++ {
 		if w[i] > 0 {
@@ -284,12 +285,12 @@ func pickLeaf(w *[leafSize]float64, count int, u float64) (int, float64) {
 // height above the plane over the clamped distance. It is zero exactly when
 // the box lies on or below the plane, or when effLength proves that no edge
 // of the node is a candidate from p; positive otherwise.
-func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
+func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
 	mn, mx := nd.box.Min, nd.box.Max
 	hmax, diag2 := 0.0, 0.0
 	for k := 0; k < 3; k++ {
 		lo, hi := n[k]*(mn[k]-p[k]), n[k]*(mx[k]-p[k])
-		hmax += math.Max(lo, hi)
+		hmax += max(lo, hi)
 		ek := mx[k] - mn[k]
 		diag2 += ek * ek
 	}
@@ -304,7 +305,7 @@ func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
 	c := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
 	v := c.Sub(p)
 	dc2 := v.Dot(v)
-	d2 := math.Max(dc2, r2)
+	d2 := max(dc2, r2)
 	if !(d2 > 0) {
 		return tinyImportance
 	}
@@ -314,12 +315,12 @@ func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
 		cos1 := n.Dot(v) / dc
 		cos2 := math.Sqrt(dc2-r2) / dc
 		if cos1 < cos2 {
-			sin1 := math.Sqrt(math.Max(0, 1-cos1*cos1))
+			sin1 := math.Sqrt(max(0, 1-cos1*cos1))
 			sin2 := math.Sqrt(r2) / dc
-			cosB = math.Max(0, cos1*cos2+sin1*sin2)
+			cosB = max(0, cos1*cos2+sin1*sin2)
 		}
 	}
-	cosB = math.Min(cosB, hmax/math.Sqrt(d2))
+	cosB = min(cosB, hmax/math.Sqrt(d2))
 	imp := L * cosB / d2
 	if !(imp > 0) {
 		return tinyImportance
@@ -343,7 +344,7 @@ func nodeImportance(nd *secNode, p, n mgl64.Vec3) float64 {
 // and theta the sum of the two half-angles: all faces face p when
 // phi + theta < pi/2 and all face away when phi - theta > pi/2. It is zero
 // only when no edge of the node can be a candidate.
-func effLength(nd *secNode, p mgl64.Vec3, diag2 float64) float64 {
+func effLength(nd *nodeData, p mgl64.Vec3, diag2 float64) float64 {
 	if nd.cosT == emptyCone {
 		return nd.lA
 	}
@@ -364,16 +365,16 @@ func effLength(nd *secNode, p mgl64.Vec3, diag2 float64) float64 {
 	cosPhi := nd.axis.Dot(v) / dist
 	if !(cosTh > cullMargin) {
 		// theta >= pi/2: nothing is proven.
-		return nd.lA + nd.lS + math.Max(minFront, 0.5+0.5*cosPhi)*nd.lF
+		return nd.lA + nd.lS + max(minFront, 0.5+0.5*cosPhi)*nd.lF
 	}
-	sinPhi := math.Sqrt(math.Max(0, 1-cosPhi*cosPhi))
+	sinPhi := math.Sqrt(max(0, 1-cosPhi*cosPhi))
 	if cosPhi*cosTh-sinPhi*sinTh > cullMargin {
 		return nd.lA + nd.lF // all face p
 	}
 	if cosPhi*cosTh+sinPhi*sinTh < -cullMargin {
 		return nd.lA // all face away
 	}
-	f := math.Min(1, math.Max(minFront, 0.5+0.5*cosPhi/sinTh))
+	f := min(1, max(minFront, 0.5+0.5*cosPhi/sinTh))
 	return nd.lA + nd.lS + f*nd.lF
 }
 

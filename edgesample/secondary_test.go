@@ -223,8 +223,9 @@ func TestCullingIsConservative(t *testing.T) {
 		p, _ := randomQuery(&r)
 		for ni := range h.nodes {
 			nd := &h.nodes[ni]
-			d := nd.box.Diagonal()
-			if effLength(nd, p, d.Dot(d)) != 0 {
+			data := nd.data()
+			d := data.box.Diagonal()
+			if effLength(&data, p, d.Dot(d)) != 0 {
 				continue
 			}
 			culledNodes++
