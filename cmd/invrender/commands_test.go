@@ -170,6 +170,23 @@ func TestBench(t *testing.T) {
 		}
 	}
 
+	// A directory holding scene.xml is a scene; the film keeps its aspect
+	// ratio when only one side is given; --max-depth turns the direct
+	// integrator into a path tracer, saying so.
+	direct := strings.Replace(benchXML, `<integrator type="path"><integer name="maxDepth" value="7"/></integrator>`, `<integrator type="direct"/>`, 1)
+	writeFile(t, dir, "direct/scene.xml", direct)
+	out := filepath.Join(dir, "d.pfm")
+	_, stderr, code = runCmd(t, "render", filepath.Join(dir, "direct"), "-o", out, "--height", "10", "--spp", "1", "--max-depth", "3")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if im := readImage(t, out); im.Width != 15 || im.Height != 10 {
+		t.Errorf("--height 10 on a 300x200 film gave %dx%d, want 15x10", im.Width, im.Height)
+	}
+	if !strings.Contains(stderr, "--max-depth 3 turns the scene's direct integrator into a path tracer") {
+		t.Errorf("no note on the integrator:\n%s", stderr)
+	}
+
 	// The text table, from the built-in Cornell box.
 	stdout, stderr, code = runCmd(t, "bench", "--only", "cbox", "--size", "8", "--repeat", "1")
 	if code != exitOK {
@@ -178,6 +195,36 @@ func TestBench(t *testing.T) {
 	for _, want := range []string{"cbox (built-in): 36 triangles, 8x8, 16 spp, max depth 3; load+build ", "threads", "Msamples/s", "Mrays/s", "speed-up", "1.00x"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("bench output does not contain %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestBuiltinsRender renders every built-in scene name at 8x8 (dense, whose
+// BVH over 327,680 triangles takes about a second to build, only without
+// -short) and checks the furnace's expected value.
+func TestBuiltinsRender(t *testing.T) {
+	dir := t.TempDir()
+	for _, b := range builtins {
+		if b.name == "dense" && testing.Short() {
+			continue
+		}
+		out := filepath.Join(dir, b.name+".pfm")
+		_, stderr, code := runCmd(t, "render", b.name, "-o", out, "--width", "8", "--height", "8", "--spp", "4", "-q")
+		if code != exitOK {
+			t.Errorf("%s: exit %d:\n%s", b.name, code, stderr)
+			continue
+		}
+		im := readImage(t, out)
+		if im.Sum() <= 0 {
+			t.Errorf("%s: the image is black", b.name)
+		}
+		if b.name == "furnace" {
+			// A white diffuse sphere in a unit environment: every pixel is 1
+			// up to Russian roulette noise, which is unbiased but not zero;
+			// the mean over 64 pixels x 4 samples is well within 10 %.
+			if m := im.Sum() / float64(len(im.Pix)); m < 0.9 || m > 1.1 {
+				t.Errorf("furnace mean %g, want 1", m)
+			}
 		}
 	}
 }

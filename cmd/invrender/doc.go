@@ -26,8 +26,9 @@
 //	help     list the commands, or print one's usage: invrender help render
 //
 // SCENE is a Mitsuba XML file (0.6 or 3 spelling; see package scenes for
-// what is read) or a built-in scene: builtin:NAME always, or plain NAME
-// when no file of that name exists. The built-in scenes are cbox, sphere
+// what is read), a directory holding scene.xml (as the benchmark generator
+// writes them), or a built-in scene: builtin:NAME always, or plain NAME
+// when no file or directory of that name exists. The built-in scenes are cbox, sphere
 // and dense (the benchmark scenes, identical to the files the project's
 // generator writes) and the test scenes triangle, occluder, furnace,
 // textured and envsphere. -D sets the XML's $variables; built-in scenes

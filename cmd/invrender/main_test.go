@@ -147,7 +147,7 @@ func TestFailures(t *testing.T) {
 		{[]string{"render", noMesh, "-o", out}, "nomesh.xml:2:"},
 		{[]string{"info", badType}, "badtype.xml:2:"},
 		{[]string{"params", bad}, "bad.xml:3:"},
-		{[]string{"render", dir, "-o", out}, "is a directory"},
+		{[]string{"render", dir, "-o", out}, "is a directory without a scene.xml"},
 		{[]string{"render", "triangle", "-o", filepath.Join(dir, "sub", "x.png")}, "does not exist"},
 		{[]string{"demo", "-o", filepath.Join(dir, "sub")}, "does not exist"},
 		{[]string{"bench", "--scenes", filepath.Join(dir, "sub")}, "does not exist"},

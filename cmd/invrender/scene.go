@@ -62,8 +62,9 @@ func builtinNames() string {
 // builtinHelp is the paragraph on SCENE arguments in the usage texts.
 func builtinHelp() string {
 	var b strings.Builder
-	b.WriteString("SCENE is a Mitsuba XML file (0.6 or 3 spelling) or a built-in scene:\n")
-	b.WriteString("builtin:NAME, or plain NAME when no file of that name exists.\nBuilt-in scenes:\n")
+	b.WriteString("SCENE is a Mitsuba XML file (0.6 or 3 spelling), a directory holding\n")
+	b.WriteString("scene.xml, or a built-in scene: builtin:NAME, or plain NAME when no file\n")
+	b.WriteString("or directory of that name exists. Built-in scenes:\n")
 	for _, s := range builtins {
 		fmt.Fprintf(&b, "  %-10s %s\n", s.name, s.desc)
 	}
@@ -96,8 +97,9 @@ func (ls *loadedScene) Params() (*adjoint.Params, error) {
 	return ls.params, nil
 }
 
-// loadScene reads the scene arg names: the file when one exists, else a
-// built-in scene (see builtinHelp). Loader warnings go to stderr as they
+// loadScene reads the scene arg names: the file when one exists (for a
+// directory, the scene.xml in it), else a built-in scene (see
+// builtinHelp). Loader warnings go to stderr as they
 // are found when printWarnings is set (they stay in Scene.Warnings either
 // way). Defines are passed to the XML loader; built-in scenes have no
 // variables, so they are ignored there with a warning.
@@ -110,7 +112,15 @@ func (c *cli) loadScene(arg string, sf *sceneFlags, printWarnings bool) (*loaded
 		st, err := os.Stat(arg)
 		switch {
 		case err == nil && st.IsDir():
-			return nil, fmt.Errorf("%s is a directory, not a scene file", arg)
+			// A directory as the benchmark generator writes them.
+			inner := filepath.Join(arg, "scene.xml")
+			if _, err := os.Stat(inner); err == nil {
+				return c.loadFile(inner, sf, printWarnings)
+			}
+			if _, ok := findBuiltin(name); ok {
+				return nil, fmt.Errorf("%s is a directory without a scene.xml (for the built-in scene, say %s%s)", arg, builtinPrefix, name)
+			}
+			return nil, fmt.Errorf("%s is a directory without a scene.xml", arg)
 		case err == nil:
 			return c.loadFile(arg, sf, printWarnings)
 		case !errors.Is(err, fs.ErrNotExist):
