@@ -41,34 +41,46 @@
 //
 // # Secondary visibility
 //
-// NewSecondary builds a bounding volume hierarchy over all edges (median
-// splits on the edges' midpoints along the longest axis, leaves of up to 4
-// edges, the upper levels in parallel), each node storing its box, the
-// total length of its edges weighted by the fraction of directions from
-// which each is a candidate (redner's edge tree weighs by the exterior
-// dihedral angle for the same reason, src/edge_tree.cpp), a cone bounding
-// its faces' normals, and flags. Sampling from a shading point p with
-// hemisphere normal n descends from the root, choosing a child in
-// proportion to its importance, and multiplies the choices' probabilities
-// (Li et al. 2018, section 5.2; the descent is the light-tree traversal of
-// Conty Estevez and Kulla, "Importance Sampling of Many Lights with
-// Adaptive Tree Splitting", HPG 2018, applied to edges):
+// NewSecondary builds a bounding volume hierarchy over all edges, top-down
+// with binned splits that minimise weighted edge length times box surface
+// area (the light-tree cost of Conty Estevez and Kulla, "Importance
+// Sampling of Many Lights with Adaptive Tree Splitting", HPG 2018, without
+// its orientation term), leaves of up to 4 edges, in parallel. Each node
+// (64 bytes, float32, rounded conservatively) stores its box, a cone
+// bounding its faces' normals, and its edges' lengths in three classes:
+// edges that are candidates whatever the cone says (boundary, non-manifold,
+// inconsistently wound, or Sharp with a two-sided material), smooth edges
+// weighted by alpha/pi, the fraction of directions from which an edge whose
+// face normals make the angle alpha is a silhouette (redner's edge tree
+// weighs by the exterior dihedral angle for the same reason,
+// src/edge_tree.cpp), and one-sided Sharp edges. Sampling from a shading
+// point p with hemisphere normal n descends from the root, choosing a child
+// in proportion to its importance, and multiplies the choices'
+// probabilities (Li et al. 2018, section 5.2; the descent is the light-tree
+// traversal of Conty Estevez and Kulla, applied to edges):
 //
-//   - an inner node's importance is its weighted length times a bound of
-//     the cosine to its box over the squared distance to the box (clamped
-//     to half the box's diagonal); it is zero only when the box lies on or
-//     below the plane through p, or when the normal cone proves that all of
-//     the node's faces face p, or all face away (Sander et al., "Silhouette
-//     Clipping", SIGGRAPH 2000), so that none of its edges is a candidate;
+//   - an inner node's importance is its effective length times a bound of
+//     the cosine to its box over the squared distance to the box's centre
+//     (clamped to half the box's diagonal). The effective length uses the
+//     normal cone (Sander, Gu, Gortler, Hoppe and Snyder, "Silhouette
+//     Clipping", SIGGRAPH 2000): when all the node's faces face p, or all
+//     face away, none of its smooth edges is a silhouette, and one-sided
+//     Sharp edges count by an estimate of the fraction of faces facing p.
+//     The importance is zero only when the box lies on or below the plane
+//     through p or the cone proves that no edge of the node is a candidate;
 //   - a leaf's importance is the exact sum of its edges' importances: zero
 //     for non-candidates, otherwise the integral over the edge, clipped to
 //     the upper half-space, of sin(phi) cos(theta) / r^2, in closed form
 //     (the cosine-weighted angular measure redner's leaf_importance
-//     integrates with linearly transformed cosines, src/edge.cpp);
+//     integrates with linearly transformed cosines, src/edge.cpp), the
+//     distance to the edge's line clamped to 1e-3 of its length;
 //   - every choice mixes in 0.1 % of a uniform choice among the children
 //     (or a leaf's edges) of positive importance, so that every edge that
 //     is a candidate from p and has a point strictly above the plane gets
 //     a probability that is positive and cannot underflow.
+//
+// A descent can end in a leaf with no candidate; Sample then reports no
+// sample, and the probabilities of all edges sum to less than one.
 //
 // The point on the chosen edge is drawn with probability 0.95 equi-angularly
 // on the part above the plane (density in length proportional to the angle

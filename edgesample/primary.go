@@ -80,50 +80,72 @@ func NewPrimary(s *render.Scene, e *Edges, cam *render.Camera) *Primary {
 		zFar = math.Inf(1)
 	}
 	W, H := float64(cam.Width), float64(cam.Height)
+	// Clip every edge in parallel, then keep the visible ones in order.
+	all := make([]primaryCand, len(e.List))
+	parallelRange(len(e.List), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			all[i] = primaryCand{edge: -1}
+			if !e.Candidate(s, i, cam.Origin) {
+				continue
+			}
+			v0, v1 := e.Vertices(s, i)
+			if c, ok := clipEdge(cam, v0, v1, zNear, zFar, W, H); ok {
+				c.edge = int32(i)
+				all[i] = c
+			}
+		}
+	})
 	var weights []float64
-	for i := range e.List {
+	for i := range all {
 		pr.candOf[i] = -1
-		if !e.Candidate(s, i, cam.Origin) {
-			continue
-		}
-		v0, v1 := e.Vertices(s, i)
-		z0 := v0.Sub(cam.Origin).Dot(cam.Forward)
-		z1 := v1.Sub(cam.Origin).Dot(cam.Forward)
-		t0, t1, ok := clipRange(z0, z1, zNear, zFar)
-		if !ok {
-			continue
-		}
-		d := v1.Sub(v0)
-		p0, p1 := v0, v1
-		if t0 != 0 {
-			p0 = v0.Add(d.Mul(t0))
-		}
-		if t1 != 1 {
-			p1 = v0.Add(d.Mul(t1))
-		}
-		ax, ay, ok0 := cam.Project(p0)
-		bx, by, ok1 := cam.Project(p1)
-		if !ok0 || !ok1 {
-			continue
-		}
-		a, b := mgl64.Vec2{ax, ay}, mgl64.Vec2{bx, by}
-		s0, s1, ok := liangBarsky(a, b, W, H)
-		if !ok {
-			continue
-		}
-		w := b.Sub(a).Len() * (s1 - s0)
-		if !(w > 0) || math.IsInf(w, 0) {
+		c := &all[i]
+		if c.edge < 0 {
 			continue
 		}
 		pr.candOf[i] = int32(len(pr.cands))
-		pr.cands = append(pr.cands, primaryCand{edge: int32(i), t0: t0, t1: t1, a: a, b: b, s0: s0, s1: s1})
-		weights = append(weights, w)
+		pr.cands = append(pr.cands, *c)
+		weights = append(weights, c.b.Sub(c.a).Len()*(c.s1-c.s0))
 	}
 	if len(weights) > 0 {
 		pr.dist = render.NewDistribution1D(weights)
 		pr.total = pr.dist.Sum
 	}
 	return pr
+}
+
+// clipEdge clips the edge (v0, v1) to the depth range (zNear, zFar] in 3D
+// and its projection to the film [0,W]x[0,H]; ok is false when nothing of
+// positive screen length remains.
+func clipEdge(cam *render.Camera, v0, v1 mgl64.Vec3, zNear, zFar, W, H float64) (primaryCand, bool) {
+	z0 := v0.Sub(cam.Origin).Dot(cam.Forward)
+	z1 := v1.Sub(cam.Origin).Dot(cam.Forward)
+	t0, t1, ok := clipRange(z0, z1, zNear, zFar)
+	if !ok {
+		return primaryCand{}, false
+	}
+	d := v1.Sub(v0)
+	p0, p1 := v0, v1
+	if t0 != 0 {
+		p0 = v0.Add(d.Mul(t0))
+	}
+	if t1 != 1 {
+		p1 = v0.Add(d.Mul(t1))
+	}
+	ax, ay, ok0 := cam.Project(p0)
+	bx, by, ok1 := cam.Project(p1)
+	if !ok0 || !ok1 {
+		return primaryCand{}, false
+	}
+	a, b := mgl64.Vec2{ax, ay}, mgl64.Vec2{bx, by}
+	s0, s1, ok := liangBarsky(a, b, W, H)
+	if !ok {
+		return primaryCand{}, false
+	}
+	w := b.Sub(a).Len() * (s1 - s0)
+	if !(w > 0) || math.IsInf(w, 0) {
+		return primaryCand{}, false
+	}
+	return primaryCand{t0: t0, t1: t1, a: a, b: b, s0: s0, s1: s1}, true
 }
 
 // clipRange clips the parameter range [0,1] of a segment whose end points
