@@ -80,31 +80,37 @@ func NewPrimary(s *render.Scene, e *Edges, cam *render.Camera) *Primary {
 		zFar = math.Inf(1)
 	}
 	W, H := float64(cam.Width), float64(cam.Height)
-	// Clip every edge in parallel, then keep the visible ones in order.
-	all := make([]primaryCand, len(e.List))
-	parallelRange(len(e.List), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			all[i] = primaryCand{edge: -1}
+	// Clip the edges in parallel chunks, then concatenate the chunks'
+	// visible edges in order.
+	chunks := chunkRanges(len(e.List))
+	found := make([][]primaryCand, len(chunks))
+	parallelChunks(chunks, func(k int) {
+		for i := chunks[k][0]; i < chunks[k][1]; i++ {
 			if !e.Candidate(s, i, cam.Origin) {
 				continue
 			}
 			v0, v1 := e.Vertices(s, i)
 			if c, ok := clipEdge(cam, v0, v1, zNear, zFar, W, H); ok {
 				c.edge = int32(i)
-				all[i] = c
+				found[k] = append(found[k], c)
 			}
 		}
 	})
-	var weights []float64
-	for i := range all {
+	n := 0
+	for _, f := range found {
+		n += len(f)
+	}
+	for i := range pr.candOf {
 		pr.candOf[i] = -1
-		c := &all[i]
-		if c.edge < 0 {
-			continue
+	}
+	pr.cands = make([]primaryCand, 0, n)
+	weights := make([]float64, 0, n)
+	for _, f := range found {
+		for _, c := range f {
+			pr.candOf[c.edge] = int32(len(pr.cands))
+			pr.cands = append(pr.cands, c)
+			weights = append(weights, c.b.Sub(c.a).Len()*(c.s1-c.s0))
 		}
-		pr.candOf[i] = int32(len(pr.cands))
-		pr.cands = append(pr.cands, *c)
-		weights = append(weights, c.b.Sub(c.a).Len()*(c.s1-c.s0))
 	}
 	if len(weights) > 0 {
 		pr.dist = render.NewDistribution1D(weights)
