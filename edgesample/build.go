@@ -391,3 +391,59 @@ func (b *secBuilder) leaf(idx []int32) nodeData {
 	d.axis, d.cosT, d.sinT = axis, math.Cos(theta), math.Sin(theta)
 	return d
 }
+
+// selectNth partially sorts idx so that idx[k] holds the element whose key
+// (key[idx[.]][axis]) is k-th smallest, with no larger key before it and
+// no smaller key after it (Hoare's FIND with a median-of-three pivot).
+func selectNth(idx []int32, k int, key []mgl64.Vec3, axis int) {
+	lo, hi := 0, len(idx)-1
+	kv := func(i int) float64 { return key[idx[i]][axis] }
+	for hi > lo {
+		if hi-lo < 16 {
+			for i := lo + 1; i <= hi; i++ {
+				x := idx[i]
+				xv := key[x][axis]
+				j := i
+				for j > lo && key[idx[j-1]][axis] > xv {
+					idx[j] = idx[j-1]
+					j--
+				}
+				idx[j] = x
+			}
+			return
+		}
+		mid := lo + (hi-lo)/2
+		if kv(mid) < kv(lo) {
+			idx[mid], idx[lo] = idx[lo], idx[mid]
+		}
+		if kv(hi) < kv(lo) {
+			idx[hi], idx[lo] = idx[lo], idx[hi]
+		}
+		if kv(hi) < kv(mid) {
+			idx[hi], idx[mid] = idx[mid], idx[hi]
+		}
+		pivot := kv(mid)
+		i, j := lo, hi
+		for i <= j {
+			for kv(i) < pivot {
+				i++
+			}
+			for kv(j) > pivot {
+				j--
+			}
+			if i <= j {
+				idx[i], idx[j] = idx[j], idx[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
