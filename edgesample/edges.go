@@ -39,7 +39,8 @@ const (
 // adjacent faces. It depends on the meshes' topology only, never on the
 // current vertex positions: classify edges with Silhouette, Sharp and
 // Candidate, which read the positions each time. Extract again when a
-// shape's index buffer changes.
+// shape's index buffer changes. Make it with Extract only: it keeps per-edge
+// data beside List.
 type Edges struct {
 	// List holds the edges, shape after shape.
 	List []Edge
