@@ -215,7 +215,7 @@ func (sh *Shape) flagDegenerate() {
 func (m *Material) validate() error {
 	for _, t := range []*Texture{&m.Reflectance, &m.SpecularReflectance, &m.Alpha} {
 		if t.Image != nil {
-			if err := t.Image.Validate(); err != nil {
+			if err := validateTexels(t.Image); err != nil {
 				return err
 			}
 			continue
@@ -227,8 +227,32 @@ func (m *Material) validate() error {
 	if m.Alpha.Image == nil && m.Alpha.Value[0] < 0 {
 		return fmt.Errorf("roughness alpha %g is negative", m.Alpha.Value[0])
 	}
-	if m.Kind == Plastic && !(m.IntIOR > 0 && m.ExtIOR > 0) {
-		return fmt.Errorf("plastic indices of refraction %g/%g are not positive", m.IntIOR, m.ExtIOR)
+	// Zero indices of refraction mean the defaults (see BSDFAt).
+	if m.Kind == Plastic && !(m.IntIOR >= 0 && m.ExtIOR >= 0 && !math.IsInf(m.IntIOR, 0) && !math.IsInf(m.ExtIOR, 0)) {
+		return fmt.Errorf("plastic indices of refraction %g/%g are negative or not finite", m.IntIOR, m.ExtIOR)
+	}
+	if m.Kind == Conductor && (!finite3(m.Eta) || !finite3(m.K) || math.IsNaN(m.ExtIOR) || math.IsInf(m.ExtIOR, 0)) {
+		return fmt.Errorf("conductor eta %v, k %v or exterior index %g is not finite", m.Eta, m.K, m.ExtIOR)
+	}
+	return nil
+}
+
+// validateTexels checks an image's size and that every value is finite:
+// a NaN texel would otherwise turn every path that reads it into NaN.
+func validateTexels(im *Image) error {
+	if err := im.Validate(); err != nil {
+		return err
+	}
+	for i, v := range im.Pix {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			p := i / 3
+			return fmt.Errorf("texel (%d, %d) channel %d: value %g is not finite", p%im.Width, p/im.Width, i%3, v)
+		}
+	}
+	for i, v := range im.Alpha {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("texel (%d, %d): alpha %g is not finite", i%im.Width, i/im.Width, v)
+		}
 	}
 	return nil
 }

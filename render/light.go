@@ -86,7 +86,7 @@ func (s *Scene) buildLights() error {
 	a.envEmitter = -1
 	if s.Env != nil {
 		if s.Env.Image != nil {
-			if err := s.Env.Image.Validate(); err != nil {
+			if err := validateTexels(s.Env.Image); err != nil {
 				return fmt.Errorf("render: environment %q: %w", s.Env.Name, err)
 			}
 		}

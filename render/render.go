@@ -51,7 +51,7 @@ type Options struct {
 
 // Stats describe the work of a render.
 type Stats struct {
-	Samples   int64
+	Samples   int64 // camera samples traced (fewer than asked when cancelled)
 	Rays      int64
 	Discarded int64 // samples with a NaN or infinite value, counted as black
 	Elapsed   time.Duration
@@ -87,8 +87,9 @@ func Tiles(w, h, size int) []Tile {
 
 // ParallelTiles runs work(worker, tile) for every tile on n goroutines that
 // take tiles from a shared counter, stopping early when ctx is cancelled.
-// progress (optional) receives the count of finished pixels. Results must
-// not depend on which worker ran a tile.
+// progress (optional) receives the count of finished pixels a few times a
+// second and once at the end, one call at a time. Results must not depend
+// on which worker ran a tile.
 func ParallelTiles(ctx context.Context, tiles []Tile, n int, progress func(done, total int), work func(worker int, t Tile)) error {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -100,8 +101,12 @@ func ParallelTiles(ctx context.Context, tiles []Tile, n int, progress func(done,
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	finished := make(chan struct{})
+	// reporter is closed when the periodic reporter has returned, so that
+	// the final call below never overlaps one of its calls.
+	reporter := make(chan struct{})
 	if progress != nil {
 		go func() {
+			defer close(reporter)
 			tick := time.NewTicker(200 * time.Millisecond)
 			defer tick.Stop()
 			for {
@@ -135,6 +140,7 @@ func ParallelTiles(ctx context.Context, tiles []Tile, n int, progress func(done,
 	wg.Wait()
 	close(finished)
 	if progress != nil {
+		<-reporter
 		progress(int(done.Load()), total)
 	}
 	return ctx.Err()
@@ -192,11 +198,13 @@ func Render(ctx context.Context, s *Scene, o Options) (*Result, error) {
 	wantAOV := o.AOVs != 0
 	stats := make([]PathStats, threads)
 	discarded := make([]int64, threads)
+	samples := make([]int64, threads) // of finished tiles: cancellation may skip some
 	start := time.Now()
 	filter := sensor.Filter
 	inv := 1 / float64(spp)
 	err = ParallelTiles(ctx, Tiles(w, h, o.TileSize), threads, o.Progress, func(worker int, t Tile) {
 		st := &stats[worker]
+		samples[worker] += int64((t.X1-t.X0)*(t.Y1-t.Y0)) * int64(spp)
 		var fh FirstHit
 		for py := t.Y0; py < t.Y1; py++ {
 			for px := t.X0; px < t.X1; px++ {
@@ -244,8 +252,8 @@ func Render(ctx context.Context, s *Scene, o Options) (*Result, error) {
 	})
 	res.Stats.Elapsed = time.Since(start)
 	res.Stats.Threads = threads
-	res.Stats.Samples = int64(w) * int64(h) * int64(spp)
 	for i := range stats {
+		res.Stats.Samples += samples[i]
 		res.Stats.Rays += stats[i].Rays
 		res.Stats.Discarded += discarded[i]
 	}
