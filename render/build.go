@@ -110,17 +110,16 @@ func (s *Scene) Build() error {
 
 // UpdateGeometry refreshes the flattened geometry after the shapes'
 // Positions changed in place (same topology), refits the BVH (rebuilding it
-// when the refit tree has become slow) and the light tables.
+// when the refit tree has become slow) and the light tables. When the
+// topology changed instead (shapes added or removed, other vertex counts or
+// triangle indices) it builds the scene afresh, as Build.
 func (s *Scene) UpdateGeometry() error {
 	a := s.acc
-	if a == nil {
+	if a == nil || !a.sameTopology(s.Shapes) {
 		return s.Build()
 	}
 	for i, sh := range s.Shapes {
 		off := int(a.vtxOff[i])
-		if off+len(sh.Positions) > len(a.pos) || (i+1 < len(a.vtxOff) && off+len(sh.Positions) != int(a.vtxOff[i+1])) {
-			return s.Build()
-		}
 		for _, p := range sh.Positions {
 			if !finite3(p) {
 				return fmt.Errorf("render: shape %q: vertex position is not finite", sh.Name)
@@ -140,6 +139,31 @@ func (s *Scene) UpdateGeometry() error {
 		a.bvh = tree
 	}
 	return s.buildLights()
+}
+
+// sameTopology reports whether shapes still have the shapes, vertex counts
+// and triangle indices the accelerator was built from.
+func (a *accel) sameTopology(shapes []*Shape) bool {
+	if len(shapes) != len(a.vtxOff) {
+		return false
+	}
+	for i, sh := range shapes {
+		v0, t0 := a.vtxOff[i], a.triOff[i]
+		v1, t1 := int32(len(a.pos)), int32(len(a.triShape))
+		if i+1 < len(shapes) {
+			v1, t1 = a.vtxOff[i+1], a.triOff[i+1]
+		}
+		if len(sh.Positions) != int(v1-v0) || len(sh.Indices) != 3*int(t1-t0) {
+			return false
+		}
+		g := a.idx[3*t0 : 3*t1]
+		for j, v := range sh.Indices {
+			if v+v0 != g[j] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Built reports whether Build has run.
