@@ -25,8 +25,7 @@ const (
 	sahDepthLimit = 64
 )
 
-// box3 is the builder's float64 box, with in-place updates written as plain
-// comparisons (the inputs are checked to be NaN-free).
+// box3 is the builder's float64 box.
 type box3 struct {
 	lo, hi [3]float64
 }
@@ -36,26 +35,17 @@ func emptyBox() box3 {
 	return box3{lo: [3]float64{inf, inf, inf}, hi: [3]float64{-inf, -inf, -inf}}
 }
 
+// grow extends b to contain o. Branch-free min and max: whether a box
+// grows is unpredictable.
 func (b *box3) grow(o *box3) {
-	for a := 0; a < 3; a++ {
-		if o.lo[a] < b.lo[a] {
-			b.lo[a] = o.lo[a]
-		}
-		if o.hi[a] > b.hi[a] {
-			b.hi[a] = o.hi[a]
-		}
-	}
+	b.lo[0], b.lo[1], b.lo[2] = min(b.lo[0], o.lo[0]), min(b.lo[1], o.lo[1]), min(b.lo[2], o.lo[2])
+	b.hi[0], b.hi[1], b.hi[2] = max(b.hi[0], o.hi[0]), max(b.hi[1], o.hi[1]), max(b.hi[2], o.hi[2])
 }
 
+// growPoint extends b to contain p.
 func (b *box3) growPoint(p *[3]float64) {
-	for a := 0; a < 3; a++ {
-		if p[a] < b.lo[a] {
-			b.lo[a] = p[a]
-		}
-		if p[a] > b.hi[a] {
-			b.hi[a] = p[a]
-		}
-	}
+	b.lo[0], b.lo[1], b.lo[2] = min(b.lo[0], p[0]), min(b.lo[1], p[1]), min(b.lo[2], p[2])
+	b.hi[0], b.hi[1], b.hi[2] = max(b.hi[0], p[0]), max(b.hi[1], p[1]), max(b.hi[2], p[2])
 }
 
 // area is the surface area; 0 for an empty box.
@@ -175,10 +165,10 @@ func (bl *builder) build() *buildNode {
 }
 
 // bin accumulates the triangles whose centres fall in one slab of the
-// centroid bounds: their bounds, the bounds of their centres, their count.
+// centroid bounds: their bounds and their count.
 type bin struct {
-	box, cbox box3
-	count     int32
+	box   box3
+	count int32
 }
 
 // bins holds up to numBins bins on each axis.
@@ -187,7 +177,7 @@ type bins [3][numBins]bin
 func (bs *bins) reset(nb int) {
 	for a := range bs {
 		for i := range bs[a][:nb] {
-			bs[a][i] = bin{box: emptyBox(), cbox: emptyBox()}
+			bs[a][i] = bin{box: emptyBox()}
 		}
 	}
 }
@@ -196,7 +186,6 @@ func (bs *bins) merge(o *bins, nb int) {
 	for a := range bs {
 		for i := range bs[a][:nb] {
 			bs[a][i].box.grow(&o[a][i].box)
-			bs[a][i].cbox.grow(&o[a][i].cbox)
 			bs[a][i].count += o[a][i].count
 		}
 	}
@@ -234,7 +223,6 @@ func (bl *builder) fill(bs *bins, m *binMap, start, end int) {
 		for a := 0; a < 3; a++ {
 			b := &bs[a][m.index(c, a)]
 			b.box.grow(box)
-			b.cbox.growPoint(c)
 			b.count++
 		}
 	}
@@ -397,61 +385,79 @@ func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split, leafChea
 	if n <= bl.maxLeaf && intersectionCost*float64(n) <= splitCost {
 		return s, true
 	}
-	// The two sides' bounds are unions of whole bins.
+	// The two sides' bounds are unions of whole bins; their centre bounds
+	// come out of the partition, a stable in-place pass (Lomuto's) whose
+	// result depends only on the data.
 	s.lb, s.lcb, s.rb, s.rcb = emptyBox(), emptyBox(), emptyBox(), emptyBox()
 	for i := 0; i < nb; i++ {
-		b := &bs[bestAxis][i]
 		if i < bestBin {
-			s.lb.grow(&b.box)
-			s.lcb.grow(&b.cbox)
+			s.lb.grow(&bs[bestAxis][i].box)
 		} else {
-			s.rb.grow(&b.box)
-			s.rcb.grow(&b.cbox)
+			s.rb.grow(&bs[bestAxis][i].box)
 		}
 	}
-	// Partition: centres in bins below bestBin go left (Hoare-style, in
-	// place; the order it leaves depends only on the data).
 	ids := bl.ids
-	i, j := start, end-1
-	for {
-		for i <= j && m.index(&bl.cents[ids[i]], bestAxis) < bestBin {
+	i := start
+	for j := start; j < end; j++ {
+		t := ids[j]
+		c := &bl.cents[t]
+		if m.index(c, bestAxis) < bestBin {
+			ids[i], ids[j] = t, ids[i]
 			i++
+			s.lcb.growPoint(c)
+		} else {
+			s.rcb.growPoint(c)
 		}
-		for i <= j && m.index(&bl.cents[ids[j]], bestAxis) >= bestBin {
-			j--
-		}
-		if i >= j {
-			break
-		}
-		ids[i], ids[j] = ids[j], ids[i]
-		i++
-		j--
 	}
 	s.mid, s.axis = i, bestAxis
 	return s, false
 }
 
-// flatten lays out the tree under root depth-first. The root is always an
-// interior node of the flat tree: a tree that is a single leaf becomes a
-// node whose second child is empty.
+// flatten collapses the binary tree under root into 4-wide nodes laid out
+// depth-first: each node takes its binary node's two children and then
+// repeatedly replaces the interior child with the largest surface area by
+// its two children, until it has 4 children or only leaves (the collapse of
+// Wald, Benthin and Boulos, "Getting Rid of Packets", 2008, and Embree). A
+// tree that is a single leaf becomes a root with one leaf child.
 func flatten(root *buildNode, numInterior int) []node {
 	if root.left == nil {
-		n := node{child: [2]int32{root.start, -1}, count: [2]uint16{uint16(root.count), 0}}
-		n.box[0] = roundOut(root.bounds)
-		n.box[1] = emptyBox32()
+		n := emptyNode()
+		n.setBox(0, roundOut(root.bounds))
+		n.child[0], n.count[0] = root.start, uint8(root.count)
 		return []node{n}
 	}
-	return flattenInterior(make([]node, 0, numInterior), root)
+	// Each 4-wide node absorbs at least one binary interior node.
+	return flattenInterior(make([]node, 0, numInterior/2+1), root)
 }
 
 func flattenInterior(nodes []node, nd *buildNode) []node {
+	var kids [width]*buildNode
+	kids[0], kids[1] = nd.left, nd.right
+	k := 2
+	for k < width {
+		best, bestArea := -1, -1.0
+		for c := 0; c < k; c++ {
+			if kids[c].left != nil {
+				if a := kids[c].bounds.area(); a > bestArea {
+					best, bestArea = c, a
+				}
+			}
+		}
+		if best < 0 {
+			break
+		}
+		// Replace the child by its two children, keeping their order.
+		e := kids[best]
+		copy(kids[best+2:k+1], kids[best+1:k])
+		kids[best], kids[best+1] = e.left, e.right
+		k++
+	}
 	i := len(nodes)
-	nodes = append(nodes, node{axis: nd.axis})
-	for c, ch := range [2]*buildNode{nd.left, nd.right} {
-		nodes[i].box[c] = roundOut(ch.bounds)
+	nodes = append(nodes, emptyNode())
+	for c, ch := range kids[:k] {
+		nodes[i].setBox(c, roundOut(ch.bounds))
 		if ch.left == nil {
-			nodes[i].child[c] = ch.start
-			nodes[i].count[c] = uint16(ch.count)
+			nodes[i].child[c], nodes[i].count[c] = ch.start, uint8(ch.count)
 			continue
 		}
 		nodes[i].child[c] = int32(len(nodes))

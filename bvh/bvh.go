@@ -33,10 +33,12 @@ const MaxLeafSizeLimit = 255
 const RebuildRatio = 1.5
 
 // SAH cost constants (pbrt-v4 section 7.3.2): the cost of visiting an
-// interior node (fetching it and testing its two child boxes) relative to
-// one ray-triangle test.
-var (
-	traversalCost    = 0.5
+// interior node relative to one ray-triangle test. Measured on the dense
+// benchmark scene, 2 trades node visits (each a dependent, often uncached
+// fetch) against triangle tests (contiguous in a leaf) best: leaves average
+// about three triangles.
+const (
+	traversalCost    = 2.0
 	intersectionCost = 1.0
 )
 
@@ -52,30 +54,59 @@ type Hit struct {
 	Tri int32
 }
 
-// node is an interior node of the flattened tree: 64 bytes, one cache line,
-// holding the boxes of both children so that one fetch serves both box
-// tests. Boxes are float32, rounded outwards from the float64 geometry so
-// that they always contain it. Nodes are stored depth-first (an interior
-// child comes after its parent, the first child's subtree before the
-// second's). A child is either an interior node (count 0, child = its node
-// index), a leaf (count >= 1 triangles starting at child in leaf order), or,
-// only for the second child of a root that is a single leaf, empty (count 0,
-// child -1, an inverted box that no ray enters).
+// width is the branching factor of the flattened tree.
+const width = 4
+
+// node is an interior node of the flattened tree: 128 bytes, two cache
+// lines, holding the boxes of up to four children so that one fetch serves
+// four box tests, which are independent and overlap in the processor. Boxes
+// are float32, rounded outwards from the float64 geometry so that they
+// always contain it, and stored plane by plane (box[p][c] is plane p of
+// child c: p = 0, 1, 2 the min x, y, z, p = 3, 4, 5 the max x, y, z), so
+// that traversal picks a slab's near and far planes with per-ray indices
+// (p or p+3) that the compiler proves in range. Nodes are stored
+// depth-first: an interior child comes after its parent, and the subtrees
+// of a node's children follow in child order. A child is interior (count 0,
+// child = its node index), a leaf (count >= 1 triangles starting at child in
+// leaf order), or unused (count 0, child -1, an inverted box that no ray
+// enters).
 type node struct {
-	box   [2]box32
-	child [2]int32
-	count [2]uint16
-	axis  uint8 // the split axis
-	_     [3]uint8
+	box   [6][width]float32
+	child [width]int32
+	count [width]uint8
+	_     [12]byte
+}
+
+// emptyNode returns a node whose children are all unused.
+func emptyNode() node {
+	var n node
+	for c := 0; c < width; c++ {
+		n.setBox(c, emptyBox32())
+		n.child[c] = -1
+	}
+	return n
 }
 
 // box32 is a float32 box: the min corner's x, y, z, then the max corner's.
-// Flat, so that traversal can pick a slab's near and far planes with
-// per-ray indices (a or a+3) that the compiler proves in range.
 type box32 [6]float32
 
-// triVerts is one triangle's vertices, stored in leaf order.
-type triVerts [3]mgl64.Vec3
+// childBox returns the box of child c.
+func (n *node) childBox(c int) (b box32) {
+	for p := 0; p < 6; p++ {
+		b[p] = n.box[p][c]
+	}
+	return b
+}
+
+// setBox sets the box of child c.
+func (n *node) setBox(c int, b box32) {
+	for p := 0; p < 6; p++ {
+		n.box[p][c] = b[p]
+	}
+}
+
+// isInterior reports whether child c is an interior node.
+func (n *node) isInterior(c int) bool { return n.count[c] == 0 && n.child[c] >= 0 }
 
 // BVH is a bounding volume hierarchy over a triangle mesh. Queries
 // (Intersect, Occluded, the accessors) are safe from many goroutines at
@@ -83,9 +114,15 @@ type triVerts [3]mgl64.Vec3
 type BVH struct {
 	nodes     []node
 	numLeaves int
-	tris      []triVerts // triangle vertices in leaf order
-	triID     []int32    // triID[k] = input index of the k-th triangle in leaf order
-	indices   []int32    // a copy of the input indices, for Refit
+	// The triangles in leaf order, as indices into verts, a copy of the
+	// vertices they use in order of first use: the triangles of a leaf and
+	// their vertices lie close together in memory, and the copy is a third
+	// the size of three vertices per triangle.
+	tris      [][3]int32
+	verts     []mgl64.Vec3
+	vsrc      []int32 // verts[i] = positions[vsrc[i]]
+	triID     []int32 // triID[k] = input index of the k-th triangle in leaf order
+	indices   []int32 // a copy of the input indices, for Refit
 	numVerts  int
 	bounds    geom.AABB // exact float64 bounds of the referenced vertices
 	cost      float64   // SAH cost of the tree as it is now
@@ -139,14 +176,29 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 	root := bl.build()
 	b.nodes = flatten(root, int(bl.numInterior.Load()))
 	for i := range b.nodes {
-		for c := 0; c < 2; c++ {
+		for c := 0; c < width; c++ {
 			if b.nodes[i].count[c] > 0 {
 				b.numLeaves++
 			}
 		}
 	}
 	b.triID = bl.ids
-	b.tris = make([]triVerts, len(b.triID))
+	b.tris = make([][3]int32, len(b.triID))
+	remap := make([]int32, len(positions))
+	for i := range remap {
+		remap[i] = -1
+	}
+	for k, t := range b.triID {
+		for j := 0; j < 3; j++ {
+			v := b.indices[3*int(t)+j]
+			if remap[v] < 0 {
+				remap[v] = int32(len(b.vsrc))
+				b.vsrc = append(b.vsrc, v)
+			}
+			b.tris[k][j] = remap[v]
+		}
+	}
+	b.verts = make([]mgl64.Vec3, len(b.vsrc))
 	b.gather(positions)
 	rb := bl.rootBounds
 	b.bounds = geom.AABB{Min: rb.lo, Max: rb.hi}
@@ -166,13 +218,17 @@ func checkPositions(positions []mgl64.Vec3) error {
 	return nil
 }
 
-// gather copies each triangle's vertices into leaf order.
+// gather copies the vertices the triangles use into verts.
 func (b *BVH) gather(positions []mgl64.Vec3) {
-	idx := b.indices
-	for k, t := range b.triID {
-		j := 3 * int(t)
-		b.tris[k] = triVerts{positions[idx[j]], positions[idx[j+1]], positions[idx[j+2]]}
+	for i, v := range b.vsrc {
+		b.verts[i] = positions[v]
 	}
+}
+
+// triangle returns the vertices of the k-th triangle in leaf order.
+func (b *BVH) triangle(k int32) [3]mgl64.Vec3 {
+	t := &b.tris[k]
+	return [3]mgl64.Vec3{b.verts[t[0]], b.verts[t[1]], b.verts[t[2]]}
 }
 
 // ErrVertexCount is wrapped by the error Refit returns when the number of
@@ -200,34 +256,57 @@ func (b *BVH) Refit(positions []mgl64.Vec3) error {
 	return nil
 }
 
-// refitNodes recomputes all boxes. Interior children always follow their
-// parent in the depth-first array, so one backward sweep sees every child
-// before its parent.
+// refitNodes recomputes all boxes in two linear passes: the leaves' boxes,
+// which are independent (split across goroutines for large trees), then the
+// interior children's boxes in one backward sweep, which sees every child
+// node before its parent because children follow their parent in the
+// depth-first array. Min and max are exact, so the result does not depend
+// on the split.
 func (b *BVH) refitNodes() {
 	nodes := b.nodes
-	root := emptyBox()
-	for i := len(nodes) - 1; i >= 0; i-- {
-		n := &nodes[i]
-		for c := 0; c < 2; c++ {
-			switch {
-			case n.count[c] > 0:
+	workers := runtime.GOMAXPROCS(0)
+	roots := make([]box3, max(workers, 1))
+	for k := range roots {
+		roots[k] = emptyBox()
+	}
+	parallelFor(len(nodes), workers, func(k, lo, hi int) {
+		root := emptyBox()
+		for i := lo; i < hi; i++ {
+			n := &nodes[i]
+			for c := 0; c < width; c++ {
+				if n.count[c] == 0 {
+					continue
+				}
 				box := emptyBox()
-				tris := b.tris[n.child[c] : n.child[c]+int32(n.count[c])]
-				for k := range tris {
-					box.growPoint((*[3]float64)(&tris[k][0]))
-					box.growPoint((*[3]float64)(&tris[k][1]))
-					box.growPoint((*[3]float64)(&tris[k][2]))
+				for _, t := range b.tris[n.child[c] : n.child[c]+int32(n.count[c])] {
+					box.growPoint((*[3]float64)(&b.verts[t[0]]))
+					box.growPoint((*[3]float64)(&b.verts[t[1]]))
+					box.growPoint((*[3]float64)(&b.verts[t[2]]))
 				}
-				n.box[c] = roundOut(box)
+				n.setBox(c, roundOut(box))
 				root.grow(&box)
-			case n.child[c] >= 0:
-				ch := &nodes[n.child[c]]
-				for a := 0; a < 3; a++ {
-					n.box[c][a] = min(ch.box[0][a], ch.box[1][a])
-					n.box[c][a+3] = max(ch.box[0][a+3], ch.box[1][a+3])
-				}
 			}
 		}
+		roots[k] = root
+	})
+	for i := len(nodes) - 1; i >= 0; i-- {
+		n := &nodes[i]
+		for c := 0; c < width; c++ {
+			if !n.isInterior(c) {
+				continue
+			}
+			// The union of the child node's boxes; unused (inverted) boxes
+			// drop out of the min and max.
+			ch := &nodes[n.child[c]]
+			for p := 0; p < 3; p++ {
+				n.box[p][c] = min(ch.box[p][0], ch.box[p][1], ch.box[p][2], ch.box[p][3])
+				n.box[p+3][c] = max(ch.box[p+3][0], ch.box[p+3][1], ch.box[p+3][2], ch.box[p+3][3])
+			}
+		}
+	}
+	root := emptyBox()
+	for k := range roots {
+		root.grow(&roots[k])
 	}
 	b.bounds = geom.AABB{Min: root.lo, Max: root.hi}
 }
@@ -241,17 +320,27 @@ func emptyBox32() box32 {
 // roundOut converts a float64 box to the smallest float32 box containing it.
 func roundOut(box box3) (b box32) {
 	for a := 0; a < 3; a++ {
-		lo := float32(box.lo[a])
-		if float64(lo) > box.lo[a] {
-			lo = math.Nextafter32(lo, float32(math.Inf(-1)))
-		}
-		hi := float32(box.hi[a])
-		if float64(hi) < box.hi[a] {
-			hi = math.Nextafter32(hi, float32(math.Inf(1)))
-		}
-		b[a], b[a+3] = lo, hi
+		b[a], b[a+3] = roundDown32(box.lo[a]), roundUp32(box.hi[a])
 	}
 	return b
+}
+
+// roundDown32 returns the largest float32 <= x (x not NaN).
+func roundDown32(x float64) float32 {
+	f := float32(x)
+	if float64(f) > x {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	return f
+}
+
+// roundUp32 returns the smallest float32 >= x (x not NaN).
+func roundUp32(x float64) float32 {
+	f := float32(x)
+	if float64(f) < x {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
 }
 
 // area32 is the surface area of a float32 box, in float64; 0 for an empty
@@ -287,7 +376,11 @@ func (b *BVH) computeSAHCost() float64 {
 		return 0
 	}
 	r := &b.nodes[0]
-	rootBox := union32(&r.box[0], &r.box[1])
+	rootBox := emptyBox32()
+	for c := 0; c < width; c++ {
+		cb := r.childBox(c)
+		rootBox = union32(&rootBox, &cb)
+	}
 	rootArea := area32(&rootBox)
 	weight := func(box *box32) float64 {
 		if rootArea > 0 {
@@ -298,11 +391,12 @@ func (b *BVH) computeSAHCost() float64 {
 	cost := traversalCost * weight(&rootBox)
 	for i := range b.nodes {
 		n := &b.nodes[i]
-		for c := 0; c < 2; c++ {
+		for c := 0; c < width; c++ {
+			cb := n.childBox(c)
 			if n.count[c] > 0 {
-				cost += weight(&n.box[c]) * intersectionCost * float64(n.count[c])
+				cost += weight(&cb) * intersectionCost * float64(n.count[c])
 			} else if n.child[c] >= 0 {
-				cost += weight(&n.box[c]) * traversalCost
+				cost += weight(&cb) * traversalCost
 			}
 		}
 	}

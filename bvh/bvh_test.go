@@ -126,8 +126,9 @@ func checkAgainstBruteForce(t *testing.T, name string, b *BVH, pos []mgl64.Vec3,
 // checkInvariants walks the tree: every box contains its subtree's boxes
 // (leaves: their triangles' vertices), leaves hold 1..maxLeaf triangles,
 // every triangle is in exactly one leaf, interior nodes are laid out
-// depth-first, and no path is deeper than the traversal stack. It returns
-// the depth (leaves count as a level).
+// depth-first, unused children are inverted boxes, and no path is deeper
+// than the traversal stack allows. It returns the depth in nodes (a leaf
+// counts as a level).
 func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
 	t.Helper()
 	if len(b.nodes) == 0 {
@@ -150,9 +151,12 @@ func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
 	var walk func(i int32, depth int)
 	walk = func(i int32, depth int) {
 		n := &b.nodes[i]
-		for c := 0; c < 2; c++ {
+		used := 0
+		for c := 0; c < width; c++ {
+			box := n.childBox(c)
 			switch {
 			case n.count[c] > 0:
+				used++
 				maxDepth = max(maxDepth, depth+1)
 				leaves++
 				if int(n.count[c]) > maxLeaf {
@@ -164,29 +168,35 @@ func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
 						t.Fatalf("triangle %d in two leaves", id)
 					}
 					seen[id] = true
-					for _, p := range b.tris[k] {
+					for _, p := range b.triangle(k) {
 						for a := 0; a < 3; a++ {
-							if p[a] < float64(n.box[c][a]) || p[a] > float64(n.box[c][a+3]) {
-								t.Fatalf("leaf box %v misses vertex %v", n.box[c], p)
+							if p[a] < float64(box[a]) || p[a] > float64(box[a+3]) {
+								t.Fatalf("leaf box %v misses vertex %v", box, p)
 							}
 						}
 					}
 				}
 			case n.child[c] < 0:
-				if i != 0 || c != 1 || n.count[0] == 0 {
-					t.Fatalf("node %d: empty child %d outside a single-leaf root", i, c)
+				if box != emptyBox32() {
+					t.Fatalf("node %d: unused child %d has box %v", i, c, box)
 				}
 			default:
+				used++
 				if n.child[c] != next {
 					t.Fatalf("node %d: child %d is node %d, depth-first order wants %d", i, c, n.child[c], next)
 				}
 				next++
 				ch := &b.nodes[n.child[c]]
-				if !contains(&n.box[c], &ch.box[0]) || !contains(&n.box[c], &ch.box[1]) {
-					t.Fatalf("node %d: child box %d does not contain its children", i, c)
+				for cc := 0; cc < width; cc++ {
+					if cb := ch.childBox(cc); ch.child[cc] >= 0 && !contains(&box, &cb) {
+						t.Fatalf("node %d: child box %d does not contain its child %d", i, c, cc)
+					}
 				}
 				walk(n.child[c], depth+1)
 			}
+		}
+		if used < 2 && !(i == 0 && used == 1 && n.count[0] > 0) {
+			t.Fatalf("node %d has %d children", i, used)
 		}
 	}
 	walk(0, 1)
@@ -201,8 +211,8 @@ func checkInvariants(t *testing.T, b *BVH, maxLeaf int) (depth int) {
 			t.Fatalf("triangle %d in no leaf", id)
 		}
 	}
-	if maxDepth >= deepStack {
-		t.Fatalf("depth %d exceeds the stack size %d", maxDepth, deepStack)
+	if (width-1)*maxDepth > deepStack {
+		t.Fatalf("depth %d needs more than the stack size %d", maxDepth, deepStack)
 	}
 	return maxDepth
 }
@@ -590,8 +600,8 @@ func TestDeepTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without the limit the tree would be 400 levels deep.
-	if d := checkInvariants(t, b, 1); d <= sahDepthLimit {
+	// Without the limit the binary tree would be 400 levels deep.
+	if d := checkInvariants(t, b, 1); d <= sahDepthLimit/2 {
 		t.Errorf("depth %d: the test does not reach the SAH depth limit %d", d, sahDepthLimit)
 	} else {
 		t.Logf("depth %d", d)
@@ -664,7 +674,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes := slices.Clone(b.nodes)
-	tris := slices.Clone(b.tris)
+	verts := slices.Clone(b.verts)
 	if err := b.Refit(pos[:7]); !errors.Is(err, ErrVertexCount) {
 		t.Errorf("Refit with 7 of 8 positions: %v", err)
 	}
@@ -674,7 +684,7 @@ func TestBadInput(t *testing.T) {
 	if err := b.Refit(withPos(2, mgl64.Vec3{0, 0, nan})); err == nil {
 		t.Error("Refit with a NaN position succeeded")
 	}
-	if !slices.Equal(nodes, b.nodes) || !slices.Equal(tris, b.tris) {
+	if !slices.Equal(nodes, b.nodes) || !slices.Equal(verts, b.verts) {
 		t.Error("a failed Refit changed the BVH")
 	}
 }

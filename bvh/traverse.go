@@ -2,23 +2,39 @@ package bvh
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/invrender/invrender/geom"
 )
 
-// Traversal stack sizes. A traversal pushes at most one entry per level.
-// Intersect and Occluded start with a short stack, which Go must zero on
-// every call, and only when a ray's path needs more entries restart in a
+// Traversal stack sizes. A traversal pushes at most width-1 entries per
+// level. Intersect and Occluded start with a short stack, which Go must zero
+// on every call, and only when a ray's path needs more entries restart in a
 // second function with a stack deep enough for any tree Build makes
-// (shallower than sahDepthLimit + 32).
+// (shallower than sahDepthLimit + 32 < 128 levels).
 const (
-	shortStack = 16
-	deepStack  = 128
+	shortStack = 24
+	deepStack  = (width - 1) * 128
 )
 
 // robustFar widens a box's far distance by 1 + 2*gamma(3) (pbrt-v4 section
-// 6.8.7, as geom.AABB.Slab) so that rounding never culls a box the ray grazes.
+// 6.8, as geom.AABB.Slab) so that rounding never culls a box the ray grazes.
 const robustFar = 1 + 2*3*0x1p-53/(1-3*0x1p-53)
+
+// robustFold is the factor folded into the inverse direction used for far
+// planes, (b - o) * (inv * robustFold), which rounds once more than
+// ((b - o) * inv) * robustFar: 1 + 2*gamma(5) covers the extra rounding.
+const robustFold = 1 + 2*5*0x1p-53/(1-5*0x1p-53)
+
+// fbits returns the bits of x as an int64; for x >= 0 they order as x does.
+func fbits(x float64) int64 { return int64(math.Float64bits(x)) }
+
+// fkey maps a float64 to an int64 that orders as the float does for all
+// non-NaN values (-0 before +0); it equals fbits(x) for x >= +0.
+func fkey(x float64) int64 {
+	b := int64(math.Float64bits(x))
+	return b ^ (b >> 63 & math.MaxInt64)
+}
 
 // query is the state of one traversal. Its fields are scalars: Go copies
 // small arrays such as mgl64.Vec3 with overlapping 16-byte moves, which
@@ -29,7 +45,16 @@ type query struct {
 	ix, iy, iz float64 // inverse direction
 	nx, ny, nz int     // per axis, 3 (the max corner is near) if the direction is negative, else 0
 	tmin, tmax float64
-	safe       bool // all inverse direction components finite
+	// fast selects the slab test on integer keys: all inverse direction
+	// components finite and tmin >= 0. The bits of a non-negative float64,
+	// read as an int64, order like the float, and every negative float
+	// reads as a negative int64; so with tmin >= 0 the entry distance
+	// max(tmin, ...) and the exit distance min(..., tmax) come out right
+	// from integer max and min, or, when the exit is negative (the box is
+	// behind the ray), negative and below any entry. Integer min and max
+	// compile to compares and conditional moves; Go's float min and max
+	// take a dozen instructions each to honour NaN and signed zeros.
+	fast bool
 	// The constants of the watertight test (geom.NewWatertightRay).
 	kx, ky, kz    int
 	okx, oky, okz float64 // the origin's coordinates along kx, ky, kz
@@ -63,8 +88,9 @@ func (q *query) init(r *geom.Ray) bool {
 	if math.Signbit(q.iz) {
 		q.nz = 3
 	}
-	q.safe = !math.IsInf(q.ix, 0) && !math.IsInf(q.iy, 0) && !math.IsInf(q.iz, 0)
 	q.tmin, q.tmax = r.TMin, r.TMax
+	q.fast = !math.IsInf(q.ix, 0) && !math.IsInf(q.iy, 0) && !math.IsInf(q.iz, 0) && q.tmin >= 0
+	q.tmin += 0 // -0 becomes +0, whose bits are the smallest non-negative key
 	q.hit, q.found = Hit{}, false
 
 	// geom.NewWatertightRay, on scalars: the axis of the largest direction
@@ -108,8 +134,8 @@ func (b *BVH) Intersect(r geom.Ray) (Hit, bool) {
 		return Hit{}, false
 	}
 	var refs [shortStack]int32
-	var cnts [shortStack]uint16
-	var ts [shortStack]float64
+	var cnts [shortStack]uint8
+	var ts [shortStack]int64
 	if b.walk(&q, false, refs[:], cnts[:], ts[:]) {
 		b.walkDeep(&q, false)
 	}
@@ -128,8 +154,8 @@ func (b *BVH) Occluded(r geom.Ray) bool {
 		return false
 	}
 	var refs [shortStack]int32
-	var cnts [shortStack]uint16
-	var ts [shortStack]float64
+	var cnts [shortStack]uint8
+	var ts [shortStack]int64
 	if b.walk(&q, true, refs[:], cnts[:], ts[:]) {
 		b.walkDeep(&q, true)
 	}
@@ -143,77 +169,100 @@ func (b *BVH) Occluded(r geom.Ray) bool {
 //go:noinline
 func (b *BVH) walkDeep(q *query, anyHit bool) {
 	var refs [deepStack]int32
-	var cnts [deepStack]uint16
-	var ts [deepStack]float64
+	var cnts [deepStack]uint8
+	var ts [deepStack]int64
 	b.walk(q, anyHit, refs[:], cnts[:], ts[:])
 }
 
 // walk traverses the tree with the given stack and records hits in q. At an
-// interior node it tests both children's boxes (stored in the node), goes on
-// with the one the ray enters first and pushes the other with its entry
-// distance; a popped entry the ray enters beyond the closest hit found since
-// is skipped. With anyHit it stops at the first hit. It returns true, with
-// q's hit still valid, if the stack overflowed before the traversal ended.
+// interior node it tests the boxes of all its children (stored in the
+// node), goes on with the one the ray enters first and pushes the others
+// with their entry distances, farthest first; a popped entry the ray enters
+// beyond the closest hit found since is skipped. With anyHit it stops at the
+// first hit and does not order the children. It returns true, with q's hit
+// still valid, if the stack overflowed before the traversal ended.
 //
 // The slab test (Kay and Kajiya 1986; pbrt-v4 section 6.1.2) takes the near
-// and far planes of each axis by the sign of the direction. When a direction
-// component is zero (or so small that its inverse is infinite), a ray lying
-// in a box's face plane gives 0 * inf = NaN, which the test must ignore
-// rather than cull the box; q.safe selects plain comparisons for those rays
-// and branch-free min and max (which propagate NaN) for all others.
-func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint16, ts []float64) (overflow bool) {
-	nodes, tris := b.nodes, b.tris
+// and far planes of each axis by the sign of the direction and orders
+// distances as integer keys (see query.fast). When a direction component is
+// zero (or so small that its inverse is infinite), a ray lying in a box's
+// face plane gives 0 * inf = NaN, which the test must ignore rather than
+// cull the box: such rays, and rays with a negative tmin, take slabNaNSafe.
+func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64) (overflow bool) {
+	nodes, tris, verts := b.nodes, b.tris, b.verts
 	ox, oy, oz := q.ox, q.oy, q.oz
 	ix, iy, iz := q.ix, q.iy, q.iz
 	nx, ny, nz := q.nx, q.ny, q.nz
 	tmin, tmax := q.tmin, q.tmax
-	safe := q.safe
+	fast := q.fast
+	fx, fy, fz := q.ix*robustFold, q.iy*robustFold, q.iz*robustFold
+	tminBits, tmaxKey := fbits(tmin), fkey(tmax)
 	kx, ky, kz := q.kx, q.ky, q.kz
 	shx, shy, shz := q.sx, q.sy, q.sz
 	okx, oky, okz := q.okx, q.oky, q.okz
 
 	sp := 0
-	ref, cnt := int32(0), uint16(0) // the item at hand: node index, or leaf (first, count)
+	ref, cnt := int32(0), uint8(0) // the item at hand: node index, or leaf (first, count)
 	for {
 		if cnt == 0 {
 			n := &nodes[ref]
-			var n0, f0, n1, f1 float64
-			if safe {
-				// Near plane of axis a: box[a + n_a]; far plane:
-				// box[a + (n_a ^ 3)]. The masks let the compiler drop the
-				// bounds checks.
-				b0 := &n.box[0]
-				n0 = max((float64(b0[nx&3])-ox)*ix, (float64(b0[1+ny&3])-oy)*iy, (float64(b0[2+nz&3])-oz)*iz, tmin)
-				f0 = min(min((float64(b0[(nx^3)&3])-ox)*ix, (float64(b0[1+(ny^3)&3])-oy)*iy, (float64(b0[2+(nz^3)&3])-oz)*iz)*robustFar, tmax)
-				b1 := &n.box[1]
-				n1 = max((float64(b1[nx&3])-ox)*ix, (float64(b1[1+ny&3])-oy)*iy, (float64(b1[2+nz&3])-oz)*iz, tmin)
-				f1 = min(min((float64(b1[(nx^3)&3])-ox)*ix, (float64(b1[1+(ny^3)&3])-oy)*iy, (float64(b1[2+(nz^3)&3])-oz)*iz)*robustFar, tmax)
+			// Entry and exit distances of the four children, as keys
+			// (see query.fast). Near plane of axis a: box[a + n_a]; far
+			// plane: box[a + (n_a ^ 3)]; the masks let the compiler drop
+			// the bounds checks. The four tests are independent and
+			// written out, so that their values stay in registers.
+			var e0, e1, e2, e3, x0, x1, x2, x3 int64
+			bx := &n.box
+			if fast {
+				bnx, bny, bnz := &bx[nx&3], &bx[1+ny&3], &bx[2+nz&3]
+				bfx, bfy, bfz := &bx[(nx^3)&3], &bx[1+(ny^3)&3], &bx[2+(nz^3)&3]
+				e0 = max(fbits((float64(bnx[0])-ox)*ix), fbits((float64(bny[0])-oy)*iy), fbits((float64(bnz[0])-oz)*iz), tminBits)
+				x0 = min(fbits((float64(bfx[0])-ox)*fx), fbits((float64(bfy[0])-oy)*fy), fbits((float64(bfz[0])-oz)*fz), tmaxKey)
+				e1 = max(fbits((float64(bnx[1])-ox)*ix), fbits((float64(bny[1])-oy)*iy), fbits((float64(bnz[1])-oz)*iz), tminBits)
+				x1 = min(fbits((float64(bfx[1])-ox)*fx), fbits((float64(bfy[1])-oy)*fy), fbits((float64(bfz[1])-oz)*fz), tmaxKey)
+				e2 = max(fbits((float64(bnx[2])-ox)*ix), fbits((float64(bny[2])-oy)*iy), fbits((float64(bnz[2])-oz)*iz), tminBits)
+				x2 = min(fbits((float64(bfx[2])-ox)*fx), fbits((float64(bfy[2])-oy)*fy), fbits((float64(bfz[2])-oz)*fz), tmaxKey)
+				e3 = max(fbits((float64(bnx[3])-ox)*ix), fbits((float64(bny[3])-oy)*iy), fbits((float64(bnz[3])-oz)*iz), tminBits)
+				x3 = min(fbits((float64(bfx[3])-ox)*fx), fbits((float64(bfy[3])-oy)*fy), fbits((float64(bfz[3])-oz)*fz), tmaxKey)
 			} else {
-				n0, f0 = slabNaNSafe(&n.box[0], ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-				n1, f1 = slabNaNSafe(&n.box[1], ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e0, x0 = slabNaNSafe(n, 0, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e1, x1 = slabNaNSafe(n, 1, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e2, x2 = slabNaNSafe(n, 2, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e3, x3 = slabNaNSafe(n, 3, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
 			}
-			hit0, hit1 := n0 <= f0, n1 <= f1
-			if hit0 && hit1 {
-				// Go on with the nearer child, push the other.
-				near, far, tFar := 0, 1, n1
-				if n1 < n0 {
-					near, far, tFar = 1, 0, n0
-				}
-				if sp == len(refs) {
+			mask := b2i(e0 <= x0) | b2i(e1 <= x1)<<1 | b2i(e2 <= x2)<<2 | b2i(e3 <= x3)<<3
+			if mask != 0 && mask&(mask-1) == 0 {
+				// One child hit: go on with it.
+				c := bits.TrailingZeros(uint(mask)) & (width - 1)
+				ref, cnt = n.child[c], n.count[c]
+				continue
+			}
+			if mask != 0 {
+				// Several: push them all (the stores are unconditional,
+				// the stack pointer advances per hit child), then order the
+				// new entries farthest first, so that the nearest is popped
+				// next.
+				if sp+width > len(refs) {
 					return true
 				}
-				refs[sp], cnts[sp], ts[sp] = n.child[far&1], n.count[far&1], tFar
-				sp++
-				ref, cnt = n.child[near&1], n.count[near&1]
-				continue
-			}
-			if hit0 {
-				ref, cnt = n.child[0], n.count[0]
-				continue
-			}
-			if hit1 {
-				ref, cnt = n.child[1], n.count[1]
-				continue
+				base := sp
+				refs[sp], cnts[sp], ts[sp] = n.child[0], n.count[0], e0
+				sp += mask & 1
+				refs[sp], cnts[sp], ts[sp] = n.child[1], n.count[1], e1
+				sp += mask >> 1 & 1
+				refs[sp], cnts[sp], ts[sp] = n.child[2], n.count[2], e2
+				sp += mask >> 2 & 1
+				refs[sp], cnts[sp], ts[sp] = n.child[3], n.count[3], e3
+				sp += mask >> 3 & 1
+				if !anyHit {
+					for i := base + 1; i < sp; i++ {
+						for j := i; j > base && ts[j-1] < ts[j]; j-- {
+							refs[j-1], refs[j] = refs[j], refs[j-1]
+							cnts[j-1], cnts[j] = cnts[j], cnts[j-1]
+							ts[j-1], ts[j] = ts[j], ts[j-1]
+						}
+					}
+				}
 			}
 		} else {
 			for k := ref; k < ref+int32(cnt); k++ {
@@ -224,10 +273,11 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint16, ts []floa
 				// so the call would copy 72 bytes per triangle. The float64
 				// conversions forbid fusing products into FMAs, which would
 				// break watertightness (see geom).
-				p := &tris[k]
-				ax, ay, az := p[0][kx]-okx, p[0][ky]-oky, p[0][kz]-okz
-				bx, by, bz := p[1][kx]-okx, p[1][ky]-oky, p[1][kz]-okz
-				cx, cy, cz := p[2][kx]-okx, p[2][ky]-oky, p[2][kz]-okz
+				t := &tris[k]
+				p0, p1, p2 := &verts[t[0]], &verts[t[1]], &verts[t[2]]
+				ax, ay, az := p0[kx]-okx, p0[ky]-oky, p0[kz]-okz
+				bx, by, bz := p1[kx]-okx, p1[ky]-oky, p1[kz]-okz
+				cx, cy, cz := p2[kx]-okx, p2[ky]-oky, p2[kz]-okz
 				ax -= float64(shx * az)
 				ay -= float64(shy * az)
 				bx -= float64(shx * bz)
@@ -256,13 +306,14 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint16, ts []floa
 					continue
 				}
 				// Zero-area triangles are never hit (pbrt-v4 section 6.5.3).
-				e1x, e1y, e1z := p[1][0]-p[0][0], p[1][1]-p[0][1], p[1][2]-p[0][2]
-				e2x, e2y, e2z := p[2][0]-p[0][0], p[2][1]-p[0][1], p[2][2]-p[0][2]
+				e1x, e1y, e1z := p1[0]-p0[0], p1[1]-p0[1], p1[2]-p0[2]
+				e2x, e2y, e2z := p2[0]-p0[0], p2[1]-p0[1], p2[2]-p0[2]
 				if e1y*e2z == e1z*e2y && e1z*e2x == e1x*e2z && e1x*e2y == e1y*e2x {
 					continue
 				}
 				inv := 1 / det
 				tmax = tt * inv
+				tmaxKey = fkey(tmax)
 				q.tmax = tmax
 				q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, k
 				q.found = true
@@ -277,7 +328,7 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint16, ts []floa
 				return false
 			}
 			sp--
-			if ts[sp] <= tmax {
+			if ts[sp] <= tmaxKey {
 				break
 			}
 		}
@@ -285,33 +336,42 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint16, ts []floa
 	}
 }
 
-// slabNaNSafe is the slab test of walk for rays with an infinite inverse
-// direction component: a NaN distance constrains nothing. It returns the
-// entry and exit distances, clipped to [tmin, tmax]; the box is hit when
-// entry <= exit.
-func slabNaNSafe(bx *box32, ox, oy, oz, ix, iy, iz float64, nx, ny, nz int, tmin, tmax float64) (float64, float64) {
+// b2i is 1 for true and 0 for false; the compiler makes it a SETcc.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// slabNaNSafe is the slab test of walk for child c of n, for rays with an
+// infinite inverse direction component or a negative tmin: a NaN distance
+// constrains nothing. It returns the entry and exit distances, clipped to
+// [tmin, tmax], as fkey keys; the box is hit when entry <= exit.
+func slabNaNSafe(n *node, c int, ox, oy, oz, ix, iy, iz float64, nx, ny, nz int, tmin, tmax float64) (int64, int64) {
+	c &= width - 1
 	t0, t1 := tmin, math.Inf(1)
-	if x := (float64(bx[nx&3]) - ox) * ix; x > t0 {
+	if x := (float64(n.box[nx&3][c]) - ox) * ix; x > t0 {
 		t0 = x
 	}
-	if y := (float64(bx[1+ny&3]) - oy) * iy; y > t0 {
+	if y := (float64(n.box[1+ny&3][c]) - oy) * iy; y > t0 {
 		t0 = y
 	}
-	if z := (float64(bx[2+nz&3]) - oz) * iz; z > t0 {
+	if z := (float64(n.box[2+nz&3][c]) - oz) * iz; z > t0 {
 		t0 = z
 	}
-	if x := (float64(bx[(nx^3)&3]) - ox) * ix; x < t1 {
+	if x := (float64(n.box[(nx^3)&3][c]) - ox) * ix; x < t1 {
 		t1 = x
 	}
-	if y := (float64(bx[1+(ny^3)&3]) - oy) * iy; y < t1 {
+	if y := (float64(n.box[1+(ny^3)&3][c]) - oy) * iy; y < t1 {
 		t1 = y
 	}
-	if z := (float64(bx[2+(nz^3)&3]) - oz) * iz; z < t1 {
+	if z := (float64(n.box[2+(nz^3)&3][c]) - oz) * iz; z < t1 {
 		t1 = z
 	}
 	t1 *= robustFar
 	if tmax < t1 {
 		t1 = tmax
 	}
-	return t0, t1
+	return fkey(t0), fkey(t1)
 }

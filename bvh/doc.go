@@ -1,0 +1,78 @@
+// Package bvh is a bounding volume hierarchy over a triangle mesh given as
+// flat arrays (positions, and three indices per triangle): a binned SAH
+// build, closest-hit and any-hit ray queries that do not allocate, and a
+// refit for meshes whose vertices move.
+//
+// # Build
+//
+// Build splits the triangles top-down by the surface area heuristic (SAH;
+// MacDonald and Booth 1990) evaluated at up to 16 bins per axis over the bounds of
+// the triangles' centres, on all three axes, as in Wald, "On fast
+// Construction of SAH-based Bounding Volume Hierarchies", IEEE Symposium on
+// Interactive Ray Tracing 2007, and pbrt (Pharr, Jakob, Humphreys, Physically
+// Based Rendering, 3rd ed. section 4.3, 4th ed. section 7.3). A range
+// becomes a leaf when it has at most Options.MaxLeafSize triangles and a
+// leaf costs no more than the best split. Ranges whose centres coincide, or
+// whose bounds have no area, or that lie deeper than 64 levels, are halved
+// instead, so every leaf respects the size limit and no tree is deeper than
+// 64 + 31 levels. Degenerate triangles are built like any other (their
+// bounds may be flat or a point) and are never hit.
+//
+// The build runs on Options.Workers goroutines: the two halves of a large
+// range are built concurrently, and the binning of a very large range is
+// split into chunks whose bins are merged. Bins hold integer counts and
+// boxes made by min and max, which are exact, and the partition is a serial
+// pass over each range, so the tree is the same for any number of workers.
+//
+// The binary tree is then collapsed into a 4-wide tree (Wald, Benthin and
+// Boulos, "Getting Rid of Packets", IEEE Symposium on Interactive Ray Tracing
+// 2008; Dammertz, Hanika and Keller, "Shallow Bounding Volume Hierarchies
+// for Fast SIMD Ray Tracing of Incoherent Rays", EGSR 2008): each node takes
+// the two children of a binary node and keeps replacing its interior child
+// of largest area by that child's children until it has four.
+//
+// # Layout and invariants
+//
+// Nodes are stored depth-first in one slice: the root is node 0, an interior
+// child's index is greater than its parent's, and the subtrees of a node's
+// children follow one another in child order. A node is 128 bytes (two cache
+// lines) and holds, for each of its up to four children, a box and a
+// reference: an interior child (count 0, node index), a leaf (count >= 1
+// triangles starting at that index in leaf order) or an unused slot (count 0,
+// index -1, an inverted box no ray enters). Boxes are float32, each bound
+// rounded outwards from the float64 geometry, so a box always contains its
+// subtree. The triangles are stored in leaf order as indices into a copy of
+// the vertices they use, in order of first use, so that a leaf's triangles
+// and their vertices are close together in memory; Hit.Tri maps back to the
+// input's triangle index.
+//
+// # Queries
+//
+// Intersect and Occluded precompute the ray's inverse direction and the
+// constants of the watertight ray-triangle test (Woop, Benthin and Wald,
+// "Watertight Ray/Triangle Intersection", JCGT 2(1), 2013; geom's
+// WatertightRay) once, then walk the tree with a fixed-size stack. At a node
+// they test the four child boxes (the slab test of Kay and Kajiya, 1986,
+// with the far distance widened by 1 + 2*gamma(n) as in pbrt-v4 section 6.8,
+// so that rounding never culls a box the ray touches), continue with the
+// child the ray enters first and push the others, farthest first, with
+// their entry distances; a popped entry that lies beyond the closest hit
+// found since is skipped. Occluded stops at the first hit. The triangle test
+// in the leaves performs geom.WatertightRay.Intersect's operations in the
+// same order and gives the same bits, so closest hits agree exactly with a
+// brute-force loop over geom's test. Both faces of a triangle are hit; hits
+// count only for t strictly inside (TMin, TMax). Queries only read the BVH,
+// so any number of goroutines may run them at once.
+//
+// # Refit and rebuild
+//
+// Refit takes new positions for the same vertices, updates the vertex copy
+// and recomputes every box bottom-up in linear time, keeping the tree's
+// topology (Wald, Boulos and Shirley, "Ray Tracing Deformable Scenes Using
+// Dynamic Bounding Volume Hierarchies", ACM TOG 26(1), 2007). Its quality
+// decays as triangles move apart from their former neighbours; SAHCost
+// measures it as the expected cost of a ray that hits the root, in
+// triangle tests, and NeedsRebuild reports when it exceeds RebuildRatio (1.5)
+// times the cost right after Build. Refit must not run concurrently with
+// queries.
+package bvh
