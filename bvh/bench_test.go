@@ -46,9 +46,11 @@ func lightQuad() ([]mgl64.Vec3, []int32) {
 // primaryRays returns one ray through each pixel centre of the dense scene's
 // 256x256 camera: at (0,1.6,3.2) looking at (0,0.45,0), up +y, horizontal
 // field of view 45 degrees, Mitsuba's convention (camera space looks down
-// +z, +x to the left; pixel (0,0) is the top-left corner).
+// +z, +x to the left; pixel (0,0) is the top-left corner). The rays come in
+// 16x16-pixel tiles, row by row within a tile, the order in which a tiled
+// renderer traces them.
 func primaryRays(b *testing.B) []geom.Ray {
-	const w, h = 256, 256
+	const w, h, tile = 256, 256, 16
 	toWorld, err := geom.LookAt(mgl64.Vec3{0, 1.6, 3.2}, mgl64.Vec3{0, 0.45, 0}, mgl64.Vec3{0, 1, 0})
 	if err != nil {
 		b.Fatal(err)
@@ -57,11 +59,15 @@ func primaryRays(b *testing.B) []geom.Ray {
 	tanY := tanX * h / w
 	o := toWorld.Point(mgl64.Vec3{})
 	rays := make([]geom.Ray, 0, w*h)
-	for py := 0; py < h; py++ {
-		for px := 0; px < w; px++ {
-			u, v := (float64(px)+0.5)/w, (float64(py)+0.5)/h
-			d := mgl64.Vec3{(1 - 2*u) * tanX, (1 - 2*v) * tanY, 1}.Normalize()
-			rays = append(rays, geom.Ray{O: o, D: toWorld.Vector(d), TMax: math.Inf(1)})
+	for ty := 0; ty < h; ty += tile {
+		for tx := 0; tx < w; tx += tile {
+			for py := ty; py < ty+tile; py++ {
+				for px := tx; px < tx+tile; px++ {
+					u, v := (float64(px)+0.5)/w, (float64(py)+0.5)/h
+					d := mgl64.Vec3{(1 - 2*u) * tanX, (1 - 2*v) * tanY, 1}.Normalize()
+					rays = append(rays, geom.Ray{O: o, D: toWorld.Vector(d), TMax: math.Inf(1)})
+				}
+			}
 		}
 	}
 	return rays
@@ -189,3 +195,35 @@ func BenchmarkRefit(b *testing.B) {
 func BenchmarkPrimary(b *testing.B)    { benchRays(b, primaryRays(b), false) }
 func BenchmarkIncoherent(b *testing.B) { benchRays(b, incoherentRays(1<<16), false) }
 func BenchmarkShadow(b *testing.B)     { benchRays(b, shadowRays(1<<16), true) }
+
+// TestTraversalStats logs the interior nodes visited and triangles tested
+// per ray of each benchmark set; it runs only with -tags bvhstats.
+func TestTraversalStats(t *testing.T) {
+	if !stats {
+		t.Skip("build with -tags bvhstats")
+	}
+	b := &testing.B{}
+	_, _, bv := denseScene(b)
+	for _, c := range []struct {
+		name   string
+		rays   []geom.Ray
+		anyHit bool
+	}{{"primary", primaryRays(b), false}, {"incoherent", incoherentRays(1 << 16), false}, {"shadow", shadowRays(1 << 16), true}} {
+		nodes, tris := 0, 0
+		for i := range c.rays {
+			var q query
+			if !q.init(&c.rays[i]) {
+				continue
+			}
+			var refs [deepStack]int32
+			var cnts [deepStack]uint8
+			var ts [deepStack]int64
+			bv.walk(&q, c.anyHit, refs[:], cnts[:], ts[:])
+			nodes += q.nodes
+			tris += q.tris
+		}
+		n := float64(len(c.rays))
+		t.Logf("%s: %.2f nodes, %.2f triangles per ray", c.name, float64(nodes)/n, float64(tris)/n)
+	}
+	t.Logf("%d nodes, %d leaves, SAH cost %.3f", len(bv.nodes), bv.numLeaves, bv.SAHCost())
+}

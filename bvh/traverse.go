@@ -62,6 +62,8 @@ type query struct {
 	// The closest hit so far.
 	hit   Hit
 	found bool
+	// Interior nodes visited and triangles tested, counted when stats is on.
+	nodes, tris int
 }
 
 // init prepares q for r; it returns false when r can hit nothing: a NaN or
@@ -206,6 +208,9 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 	for {
 		if cnt == 0 {
 			n := &nodes[ref]
+			if stats {
+				q.nodes++
+			}
 			// Entry and exit distances of the four children, as keys
 			// (see query.fast). Near plane of axis a: box[a + n_a]; far
 			// plane: box[a + (n_a ^ 3)]; the masks let the compiler drop
@@ -273,6 +278,9 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 				// so the call would copy 72 bytes per triangle. The float64
 				// conversions forbid fusing products into FMAs, which would
 				// break watertightness (see geom).
+				if stats {
+					q.tris++
+				}
 				t := &tris[k]
 				p0, p1, p2 := &verts[t[0]], &verts[t[1]], &verts[t[2]]
 				ax, ay, az := p0[kx]-okx, p0[ky]-oky, p0[kz]-okz
