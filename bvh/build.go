@@ -174,11 +174,17 @@ type bin struct {
 // bins holds up to numBins bins on each axis.
 type bins [3][numBins]bin
 
+// emptyBinRow is a row of empty bins, copied by reset.
+var emptyBinRow = func() (r [numBins]bin) {
+	for i := range r {
+		r[i].box = emptyBox()
+	}
+	return r
+}()
+
 func (bs *bins) reset(nb int) {
 	for a := range bs {
-		for i := range bs[a][:nb] {
-			bs[a][i] = bin{box: emptyBox()}
-		}
+		copy(bs[a][:nb], emptyBinRow[:nb])
 	}
 }
 
