@@ -62,8 +62,8 @@ func (b *box3) area() float64 {
 type buildNode struct {
 	bounds      box3
 	left, right *buildNode
-	start       int32 // leaf: first triangle in builder.ids
-	count       int32 // leaf: number of triangles; 0 for interior nodes
+	start       int32 // first triangle of the subtree in builder.ids
+	count       int32 // number of triangles in the subtree
 	axis        uint8
 }
 
@@ -271,8 +271,8 @@ func (bl *builder) buildRange(ar *arena, start, end int, bounds, cb box3, depth 
 	n := end - start
 	nd := ar.alloc()
 	nd.bounds = bounds
+	nd.start, nd.count = int32(start), int32(n)
 	if n == 1 {
-		nd.start, nd.count = int32(start), 1
 		return nd
 	}
 	var s split
@@ -281,7 +281,6 @@ func (bl *builder) buildRange(ar *arena, start, end int, bounds, cb box3, depth 
 		var leafCheaper bool
 		s, leafCheaper = bl.sahSplit(start, end, &bounds, &cb)
 		if leafCheaper {
-			nd.start, nd.count = int32(start), int32(n)
 			return nd
 		}
 	}
@@ -289,7 +288,6 @@ func (bl *builder) buildRange(ar *arena, start, end int, bounds, cb box3, depth 
 		// No usable SAH split (all centres coincide, the box has no area,
 		// or the tree is too deep): halve the range.
 		if n <= bl.maxLeaf {
-			nd.start, nd.count = int32(start), int32(n)
 			return nd
 		}
 		s.mid = start + n/2
@@ -423,27 +421,38 @@ func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split, leafChea
 // depth-first: each node takes its binary node's two children and then
 // repeatedly replaces the interior child with the largest surface area by
 // its two children, until it has 4 children or only leaves (the collapse of
-// Wald, Benthin and Boulos, "Getting Rid of Packets", 2008, and Embree). A
-// tree that is a single leaf becomes a root with one leaf child.
-func flatten(root *buildNode, numInterior int) []node {
-	if root.left == nil {
+// Wald, Benthin and Boulos, "Getting Rid of Packets", 2008, and Embree);
+// subtrees that fit in a leaf become leaves (isLeaf). A tree that is a
+// single leaf becomes a root with one leaf child.
+func flatten(root *buildNode, numInterior, maxLeaf int) []node {
+	if isLeaf(root, maxLeaf) {
 		n := emptyNode()
 		n.setBox(0, roundOut(root.bounds))
 		n.child[0], n.count[0] = root.start, uint8(root.count)
 		return []node{n}
 	}
 	// Each 4-wide node absorbs at least one binary interior node.
-	return flattenInterior(make([]node, 0, numInterior/2+1), root)
+	return flattenInterior(make([]node, 0, numInterior/2+1), root, maxLeaf)
 }
 
-func flattenInterior(nodes []node, nd *buildNode) []node {
+// isLeaf reports whether the subtree at nd becomes one leaf of the 4-wide
+// tree: a leaf of the binary tree, or a subtree with at most maxLeaf
+// triangles (its triangles are contiguous in leaf order). Its binary splits
+// were worth a binary node visit but not a 4-wide one, which tests four
+// boxes: merging them roughly halves the number of nodes and measured a few
+// percent faster on the benchmark rays.
+func isLeaf(nd *buildNode, maxLeaf int) bool {
+	return nd.left == nil || int(nd.count) <= maxLeaf
+}
+
+func flattenInterior(nodes []node, nd *buildNode, maxLeaf int) []node {
 	var kids [width]*buildNode
 	kids[0], kids[1] = nd.left, nd.right
 	k := 2
 	for k < width {
 		best, bestArea := -1, -1.0
 		for c := 0; c < k; c++ {
-			if kids[c].left != nil {
+			if !isLeaf(kids[c], maxLeaf) {
 				if a := kids[c].bounds.area(); a > bestArea {
 					best, bestArea = c, a
 				}
@@ -462,12 +471,12 @@ func flattenInterior(nodes []node, nd *buildNode) []node {
 	nodes = append(nodes, emptyNode())
 	for c, ch := range kids[:k] {
 		nodes[i].setBox(c, roundOut(ch.bounds))
-		if ch.left == nil {
+		if isLeaf(ch, maxLeaf) {
 			nodes[i].child[c], nodes[i].count[c] = ch.start, uint8(ch.count)
 			continue
 		}
 		nodes[i].child[c] = int32(len(nodes))
-		nodes = flattenInterior(nodes, ch)
+		nodes = flattenInterior(nodes, ch, maxLeaf)
 	}
 	return nodes
 }

@@ -174,7 +174,7 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 	}
 	bl := newBuilder(positions, b.indices, maxLeaf, workers)
 	root := bl.build()
-	b.nodes = flatten(root, int(bl.numInterior.Load()))
+	b.nodes = flatten(root, int(bl.numInterior.Load()), maxLeaf)
 	for i := range b.nodes {
 		for c := 0; c < width; c++ {
 			if b.nodes[i].count[c] > 0 {

@@ -29,7 +29,8 @@
 // 2008; Dammertz, Hanika and Keller, "Shallow Bounding Volume Hierarchies
 // for Fast SIMD Ray Tracing of Incoherent Rays", EGSR 2008): each node takes
 // the two children of a binary node and keeps replacing its interior child
-// of largest area by that child's children until it has four.
+// of largest area by that child's children until it has four; a binary
+// subtree with at most Options.MaxLeafSize triangles becomes one leaf.
 //
 // # Layout and invariants
 //
