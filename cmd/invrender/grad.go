@@ -105,8 +105,8 @@ type gradJSON struct {
 	Index      []int     `json:"index"`
 	Grad       []float64 `json:"grad"`
 	GradStdErr []float64 `json:"grad_stderr"`
-	FD         []float64 `json:"fd,omitempty"`
-	FDStdErr   []float64 `json:"fd_stderr,omitempty"`
+	FD         []float64 `json:"fd"`        // null without --fd
+	FDStdErr   []float64 `json:"fd_stderr"` // null without --fd
 	FDStep     float64   `json:"fd_step,omitempty"`
 	Agree      []bool    `json:"agree,omitempty"`
 	Norm       float64   `json:"norm"`

@@ -560,8 +560,9 @@ func runOptimize(c *cli, args []string) error {
 	hist := &lossHistory{truthKeys: truthKeys}
 	anim := newProgressGIF(tgtImages)
 	if ck != nil {
-		hist.resume(out.csv, ck.Iteration, ck.Losses)
-		anim.resume(out.gif, (ck.Iteration+progressEvery-1)/progressEvery)
+		prev := newOptimizeOutputs(resumeDir)
+		hist.resume(prev.csv, ck.Iteration, ck.Losses)
+		anim.resume(prev.gif, (ck.Iteration+progressEvery-1)/progressEvery)
 	}
 	var bar *progressbar.ProgressBar
 	showProgress := !quiet && !asJSON
