@@ -152,7 +152,7 @@ func runGrad(c *cli, args []string) error {
 	fs.StringVar(&out, "o", "", "write the gradient image to `FILE` (.png, with the values beside it as .pfm; .pfm; .exr)")
 	fs.Var(&direction, "direction", "the gradient image of the direction `V1,V2,...` (one value per component) instead of component --index")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of the table")
-	fs.StringVar(&boundary, "boundary", "auto", "the boundary (edge-sampling) term: `auto` (for geometry and camera parameters), on or off")
+	fs.StringVar(&boundary, "boundary", "auto", "the boundary (edge-sampling) term `MODE`: auto (for geometry and camera parameters), on or off")
 	fs.BoolVar(&quiet, "q", false, "show no progress")
 	pos, err := c.parseArgs(fs, gradUsage+builtinHelp(), args)
 	if err != nil {

@@ -280,7 +280,7 @@ func runOptimize(c *cli, args []string) error {
 	fs.IntVar(&width, "width", 0, "film width `W` of every sensor (with --height alone: keeps the aspect ratio)")
 	fs.IntVar(&height, "height", 0, "film height `H` of every sensor (with --width alone: keeps the aspect ratio)")
 	fs.IntVar(&maxDepth, "max-depth", 0, "longest path in segments `D` (default: the scene's)")
-	fs.StringVar(&boundary, "boundary", "auto", "the boundary (edge-sampling) term: `auto`, on or off")
+	fs.StringVar(&boundary, "boundary", "auto", "the boundary (edge-sampling) term `MODE`: auto (for geometry and camera parameters), on or off")
 	fs.BoolVar(&quiet, "q", false, "show no progress")
 	sf.register(fs, true)
 	pos, err := c.parseArgs(fs, optimizeUsage+builtinHelp(), args)
