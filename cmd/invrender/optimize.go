@@ -717,7 +717,7 @@ func runOptimize(c *cli, args []string) error {
 		}
 	}
 	if interrupted {
-		fmt.Fprintf(c.stderr, "%s: interrupted after %d iterations; the files above hold them. Continue with --resume %s\n", c.name, res.Iterations, out.dir)
+		fmt.Fprintf(c.stderr, "%s: interrupted after %d iteration%s; the files above hold them. Continue with --resume %s\n", c.name, res.Iterations, plural(res.Iterations), out.dir)
 		return errInterrupted
 	}
 	return nil
