@@ -2,6 +2,7 @@ package bvh
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -787,4 +788,202 @@ func TestInlineTriangleTest(t *testing.T) {
 		}
 	}
 	t.Logf("%d cases, %d hits", n, hits)
+}
+
+// TestStackRestart checks the restart with a deep stack. The triangles are
+// the lower-left halves (x + y <= 0) of the square [-1, 1]^2 at z = 2^-k
+// (and, mirrored, at z = -2^-k): their boxes differ only along z, where they
+// crowd towards 0, so the tree peels them off one by one and is deep; a ray
+// parallel to the z axis through (0.5, 0.5) enters every box and hits no
+// triangle, so the traversal overflows the short stack; a ray through
+// (-0.5, -0.5) hits them all.
+func TestStackRestart(t *testing.T) {
+	var refs [shortStack]int32
+	var cnts [shortStack]uint8
+	var ts [shortStack]int64
+	overflows := map[bool]int{}
+	for _, sign := range []float64{1, -1} {
+		var pos []mgl64.Vec3
+		var idx []int32
+		for k := 0; k < 300; k++ {
+			z := sign * math.Ldexp(1, -k)
+			base := int32(len(pos))
+			pos = append(pos, mgl64.Vec3{-1, -1, z}, mgl64.Vec3{1, -1, z}, mgl64.Vec3{-1, 1, z})
+			idx = append(idx, base, base+1, base+2)
+		}
+		b, err := Build(pos, idx, Options{MaxLeafSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, b, 1)
+		rays := []geom.Ray{
+			{O: mgl64.Vec3{0.5, 0.5, -2}, D: mgl64.Vec3{0, 0, 1}, TMax: math.Inf(1)},
+			{O: mgl64.Vec3{0.5, 0.5, 2}, D: mgl64.Vec3{0, 0, -1}, TMax: math.Inf(1)},
+			{O: mgl64.Vec3{-0.5, -0.5, -2}, D: mgl64.Vec3{0, 0, 1}, TMax: math.Inf(1)},
+			{O: mgl64.Vec3{-0.5, -0.5, 2}, D: mgl64.Vec3{0, 0, -1}, TMax: 1.9},
+		}
+		for _, anyHit := range []bool{false, true} {
+			for i := range rays[:2] {
+				var q query
+				q.init(&rays[i])
+				if b.walk(&q, anyHit, refs[:], cnts[:], ts[:]) {
+					overflows[anyHit]++
+				}
+			}
+		}
+		// Closest hits restart with the hit found before the overflow:
+		// force overflows with a tiny stack.
+		restarts := 0
+		for i, r := range rays {
+			var q query
+			q.init(&r)
+			if b.walk(&q, false, refs[:4], cnts[:4], ts[:4]) {
+				restarts++
+				b.walkDeep(&q, false)
+			}
+			want, wantOK := bruteForce(pos, idx, r)
+			if q.found != wantOK || (q.found && (q.hit.T != want.T || b.triID[q.hit.Tri] != want.Tri)) {
+				t.Fatalf("ray %d: restarted traversal found %+v %v, brute force %+v %v", i, q.hit, q.found, want, wantOK)
+			}
+		}
+		if restarts < 2 {
+			t.Fatalf("only %d rays overflowed a 4-entry stack", restarts)
+		}
+		checkAgainstBruteForce(t, "restart", b, pos, idx, rays)
+		var sink float64
+		if a := testing.AllocsPerRun(20, func() {
+			h, _ := b.Intersect(rays[0])
+			sink += h.T
+			if b.Occluded(rays[1]) {
+				sink++
+			}
+		}); a != 0 {
+			t.Errorf("restart allocates %g times per ray", a)
+		}
+	}
+	if overflows[false] == 0 || overflows[true] == 0 {
+		t.Fatalf("short-stack overflows: %v; the test does not exercise the restart of both queries", overflows)
+	}
+}
+
+// TestExtremeMeshes builds over meshes whose bounds have no area (every
+// triangle collapsed onto one point or one segment) and over coordinates
+// beyond the float32 range: the SAH cost must be a number and queries must
+// agree with brute force.
+func TestExtremeMeshes(t *testing.T) {
+	point := []mgl64.Vec3{{1, 2, 3}}
+	segment := []mgl64.Vec3{{0, 0, 0}, {1, 0, 0}, {2, 0, 0}, {3, 0, 0}}
+	huge := []mgl64.Vec3{{-1e39, -1e39, 0}, {1e39, -1e39, 0}, {0, 1e39, 0}, {0, 0, 1e39}}
+	for _, c := range []struct {
+		name string
+		pos  []mgl64.Vec3
+		idx  []int32
+	}{
+		{"point", point, []int32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{"segment", segment, []int32{0, 1, 2, 1, 2, 3, 0, 3, 1, 2, 0, 3, 3, 2, 1, 0, 1, 1}},
+		{"huge", huge, []int32{0, 1, 2, 0, 1, 3, 1, 2, 3, 2, 0, 3}},
+	} {
+		b, err := Build(c.pos, c.idx, Options{MaxLeafSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, b, 2)
+		if cost := b.SAHCost(); math.IsNaN(cost) || math.IsInf(cost, 0) || cost < 0 {
+			t.Errorf("%s: SAH cost %g", c.name, cost)
+		}
+		rays := testRays(c.pos, c.idx, 500, 7)
+		checkAgainstBruteForce(t, c.name, b, c.pos, c.idx, rays)
+		if err := b.Refit(c.pos); err != nil || b.NeedsRebuild() {
+			t.Errorf("%s: refit %v, NeedsRebuild %v", c.name, err, b.NeedsRebuild())
+		}
+	}
+}
+
+// TestConcurrentQueries runs queries from several goroutines at once (run
+// with -race to check that they only read) and compares with serial ones.
+func TestConcurrentQueries(t *testing.T) {
+	pos, idx := meshgen.Icosphere(4, 0.5, mgl64.Vec3{0, 0.5, 0}, 0.1)
+	b, err := Build(pos, idx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rays := testRays(pos, idx, 2000, 13)
+	want := make([]Hit, len(rays))
+	for i, r := range rays {
+		want[i], _ = b.Intersect(r)
+	}
+	const g = 4
+	errs := make(chan string, g)
+	for k := 0; k < g; k++ {
+		go func() {
+			for i := k; i < len(rays); i += g {
+				h, ok := b.Intersect(rays[i])
+				if h != want[i] || ok != b.Occluded(rays[i]) {
+					errs <- fmt.Sprintf("ray %d: concurrent %+v %v, serial %+v", i, h, ok, want[i])
+					return
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for k := 0; k < g; k++ {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}
+
+// FuzzBuild feeds arbitrary vertex and index data to Build, and rays to the
+// queries: errors are fine, panics are not, and closest hits must match
+// brute force.
+func FuzzBuild(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, uint8(3), uint8(4))
+	f.Add([]byte{255, 255, 0, 0, 128, 7, 7, 7, 1, 2}, uint8(1), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, nv, leaf uint8) {
+		// Vertices from pairs of bytes (occasionally NaN or infinite),
+		// indices from the rest (occasionally out of range).
+		var pos []mgl64.Vec3
+		k := 0
+		next := func() byte {
+			if len(data) == 0 {
+				return 0
+			}
+			v := data[k%len(data)]
+			k++
+			return v
+		}
+		for i := 0; i < int(nv%16); i++ {
+			var p mgl64.Vec3
+			for a := 0; a < 3; a++ {
+				switch v := next(); v {
+				case 255:
+					p[a] = math.NaN()
+				case 254:
+					p[a] = math.Inf(1)
+				default:
+					p[a] = float64(int(v)-128) / 16
+				}
+			}
+			pos = append(pos, p)
+		}
+		var idx []int32
+		for i := 0; i < len(data); i++ {
+			idx = append(idx, int32(next()%(nv%16+2))-1)
+		}
+		b, err := Build(pos, idx, Options{MaxLeafSize: int(leaf % 8)})
+		if err != nil {
+			return
+		}
+		rays := testRays(pos, idx, 64, uint64(len(data)))
+		for _, r := range rays {
+			want, wantOK := bruteForce(pos, idx, r)
+			got, ok := b.Intersect(r)
+			// Hits at a vertex or an edge shared by two triangles may
+			// differ in the last bit of t; the order in which the two are
+			// tested then decides (see checkAgainstBruteForce).
+			if ok != wantOK || b.Occluded(r) != wantOK || (ok && math.Abs(got.T-want.T) > 1e-12*math.Max(1, math.Abs(want.T))) {
+				t.Fatalf("ray %+v: BVH %+v %v, brute force %+v %v", r, got, ok, want, wantOK)
+			}
+		}
+	})
 }
