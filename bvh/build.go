@@ -64,7 +64,6 @@ type buildNode struct {
 	left, right *buildNode
 	start       int32 // first triangle of the subtree in builder.ids
 	count       int32 // number of triangles in the subtree
-	axis        uint8
 }
 
 // arena hands out buildNodes from chunks, one arena per goroutine.
@@ -121,7 +120,7 @@ func newBuilder(positions []mgl64.Vec3, indices []int32, maxLeaf, workers int) *
 			for a := 0; a < 3; a++ {
 				box.lo[a] = min(p0[a], p1[a], p2[a])
 				box.hi[a] = max(p0[a], p1[a], p2[a])
-				c[a] = 0.5 * (box.lo[a] + box.hi[a])
+				c[a] = 0.5*box.lo[a] + 0.5*box.hi[a] // no overflow near MaxFloat64
 			}
 			bl.boxes[t] = box
 			bl.cents[t] = c
@@ -260,43 +259,35 @@ func (bl *builder) fillRange(bs *bins, m *binMap, start, end int) {
 
 // split is the outcome of sahSplit.
 type split struct {
-	mid, axis int
+	mid int
 	// Bounds and centre bounds of the two sides.
 	lb, lcb, rb, rcb box3
 }
 
 // buildRange builds the subtree over ids[start:end], whose triangle bounds
-// are bounds and centre bounds cb, at depth depth.
+// are bounds and centre bounds cb, at depth depth. A range of at most
+// maxLeaf triangles is a leaf: splitting it further, into a 4-wide node
+// that tests four boxes, measured slower on the benchmark rays.
 func (bl *builder) buildRange(ar *arena, start, end int, bounds, cb box3, depth int) *buildNode {
 	n := end - start
 	nd := ar.alloc()
 	nd.bounds = bounds
 	nd.start, nd.count = int32(start), int32(n)
-	if n == 1 {
+	if n <= bl.maxLeaf {
 		return nd
 	}
-	var s split
-	s.mid = -1
+	s := split{mid: -1}
 	if depth < sahDepthLimit {
-		var leafCheaper bool
-		s, leafCheaper = bl.sahSplit(start, end, &bounds, &cb)
-		if leafCheaper {
-			return nd
-		}
+		s = bl.sahSplit(start, end, &bounds, &cb)
 	}
 	if s.mid < 0 {
 		// No usable SAH split (all centres coincide, the box has no area,
 		// or the tree is too deep): halve the range.
-		if n <= bl.maxLeaf {
-			return nd
-		}
 		s.mid = start + n/2
-		s.axis = 0
 		s.lb, s.lcb = bl.rangeBounds(start, s.mid)
 		s.rb, s.rcb = bl.rangeBounds(s.mid, end)
 	}
 	bl.numInterior.Add(1)
-	nd.axis = uint8(s.axis)
 	if n >= parallelSubtree && bl.tokens != nil {
 		select {
 		case <-bl.tokens:
@@ -338,18 +329,18 @@ func (bl *builder) rangeBounds(start, end int) (bounds, cb box3) {
 }
 
 // sahSplit chooses the cheapest binned SAH split of ids[start:end] over the
-// three axes (Wald 2007; pbrt-v4 section 7.3.2) and partitions ids around
-// it. It returns leafCheaper when the range fits in a leaf that costs no
-// more than the best split, and s.mid = -1 when no split exists (all centres
-// coincide or the box has no area); ids is untouched in both cases.
-func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split, leafCheaper bool) {
+// three axes (Wald 2007; pbrt-v4 section 7.3.2), partitions ids around it
+// and returns the partition point and the two sides' bounds. It returns
+// s.mid = -1, with ids untouched, when no split exists (all centres
+// coincide or the box has no area).
+func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split) {
 	s.mid = -1
 	n := end - start
 	area := bounds.area()
 	nb := min(numBins, max(4, n))
 	m := newBinMap(cb, nb)
 	if area <= 0 || m.scale == [3]float64{} {
-		return s, false
+		return s
 	}
 	var bs bins
 	bl.fillRange(&bs, &m, start, end)
@@ -383,14 +374,10 @@ func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split, leafChea
 		}
 	}
 	if bestAxis < 0 {
-		return s, false
-	}
-	splitCost := traversalCost + intersectionCost*best/area
-	if n <= bl.maxLeaf && intersectionCost*float64(n) <= splitCost {
-		return s, true
+		return s
 	}
 	// The two sides' bounds are unions of whole bins; their centre bounds
-	// come out of the partition, a stable in-place pass (Lomuto's) whose
+	// come out of the partition, a serial in-place pass (Lomuto's) whose
 	// result depends only on the data.
 	s.lb, s.lcb, s.rb, s.rcb = emptyBox(), emptyBox(), emptyBox(), emptyBox()
 	for i := 0; i < nb; i++ {
@@ -413,46 +400,38 @@ func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split, leafChea
 			s.rcb.growPoint(c)
 		}
 	}
-	s.mid, s.axis = i, bestAxis
-	return s, false
+	s.mid = i
+	return s
 }
 
 // flatten collapses the binary tree under root into 4-wide nodes laid out
 // depth-first: each node takes its binary node's two children and then
 // repeatedly replaces the interior child with the largest surface area by
 // its two children, until it has 4 children or only leaves (the collapse of
-// Wald, Benthin and Boulos, "Getting Rid of Packets", 2008, and Embree);
-// subtrees that fit in a leaf become leaves (isLeaf). A tree that is a
-// single leaf becomes a root with one leaf child.
-func flatten(root *buildNode, numInterior, maxLeaf int) []node {
-	if isLeaf(root, maxLeaf) {
+// Wald, Benthin and Boulos, "Getting Rid of Packets", 2008, and Embree). A
+// tree that is a single leaf becomes a root with one leaf child.
+func flatten(root *buildNode, numInterior int) []node {
+	if isLeaf(root) {
 		n := emptyNode()
 		n.setBox(0, roundOut(root.bounds))
 		n.child[0], n.count[0] = root.start, uint8(root.count)
 		return []node{n}
 	}
 	// Each 4-wide node absorbs at least one binary interior node.
-	return flattenInterior(make([]node, 0, numInterior/2+1), root, maxLeaf)
+	return flattenInterior(make([]node, 0, numInterior/2+1), root)
 }
 
-// isLeaf reports whether the subtree at nd becomes one leaf of the 4-wide
-// tree: a leaf of the binary tree, or a subtree with at most maxLeaf
-// triangles (its triangles are contiguous in leaf order). Its binary splits
-// were worth a binary node visit but not a 4-wide one, which tests four
-// boxes: merging them roughly halves the number of nodes and measured a few
-// percent faster on the benchmark rays.
-func isLeaf(nd *buildNode, maxLeaf int) bool {
-	return nd.left == nil || int(nd.count) <= maxLeaf
-}
+// isLeaf reports whether nd is a leaf.
+func isLeaf(nd *buildNode) bool { return nd.left == nil }
 
-func flattenInterior(nodes []node, nd *buildNode, maxLeaf int) []node {
+func flattenInterior(nodes []node, nd *buildNode) []node {
 	var kids [width]*buildNode
 	kids[0], kids[1] = nd.left, nd.right
 	k := 2
 	for k < width {
 		best, bestArea := -1, -1.0
 		for c := 0; c < k; c++ {
-			if !isLeaf(kids[c], maxLeaf) {
+			if !isLeaf(kids[c]) {
 				if a := kids[c].bounds.area(); a > bestArea {
 					best, bestArea = c, a
 				}
@@ -471,12 +450,12 @@ func flattenInterior(nodes []node, nd *buildNode, maxLeaf int) []node {
 	nodes = append(nodes, emptyNode())
 	for c, ch := range kids[:k] {
 		nodes[i].setBox(c, roundOut(ch.bounds))
-		if isLeaf(ch, maxLeaf) {
+		if isLeaf(ch) {
 			nodes[i].child[c], nodes[i].count[c] = ch.start, uint8(ch.count)
 			continue
 		}
 		nodes[i].child[c] = int32(len(nodes))
-		nodes = flattenInterior(nodes, ch, maxLeaf)
+		nodes = flattenInterior(nodes, ch)
 	}
 	return nodes
 }

@@ -32,11 +32,11 @@ const MaxLeafSizeLimit = 255
 // slower than a fresh build would.
 const RebuildRatio = 1.5
 
-// SAH cost constants (pbrt-v4 section 7.3.2): the cost of visiting an
-// interior node relative to one ray-triangle test. Measured on the dense
-// benchmark scene, 2 trades node visits (each a dependent, often uncached
-// fetch) against triangle tests (contiguous in a leaf) best: leaves average
-// about three triangles.
+// SAH cost constants (pbrt-v4 section 7.3.2) of SAHCost: the cost of
+// visiting an interior node, which tests four boxes, relative to one
+// ray-triangle test. (The build itself only compares splits, whose cost
+// does not depend on them, and makes every range of at most MaxLeafSize
+// triangles a leaf.)
 const (
 	traversalCost    = 2.0
 	intersectionCost = 1.0
@@ -174,7 +174,7 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 	}
 	bl := newBuilder(positions, b.indices, maxLeaf, workers)
 	root := bl.build()
-	b.nodes = flatten(root, int(bl.numInterior.Load()), maxLeaf)
+	b.nodes = flatten(root, int(bl.numInterior.Load()))
 	for i := range b.nodes {
 		for c := 0; c < width; c++ {
 			if b.nodes[i].count[c] > 0 {

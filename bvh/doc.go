@@ -10,11 +10,11 @@
 // the triangles' centres, on all three axes, as in Wald, "On fast
 // Construction of SAH-based Bounding Volume Hierarchies", IEEE Symposium on
 // Interactive Ray Tracing 2007, and pbrt (Pharr, Jakob, Humphreys, Physically
-// Based Rendering, 3rd ed. section 4.3, 4th ed. section 7.3). A range
-// becomes a leaf when it has at most Options.MaxLeafSize triangles and a
-// leaf costs no more than the best split. Ranges whose centres coincide, or
-// whose bounds have no area, or that lie deeper than 64 levels, are halved
-// instead, so every leaf respects the size limit and no tree is deeper than
+// Based Rendering, 3rd ed. section 4.3, 4th ed. section 7.3): each range is
+// split where the sum over both sides of triangle count times surface area
+// is least. A range of at most Options.MaxLeafSize triangles becomes a leaf.
+// Ranges whose centres coincide, or whose bounds have no area, or that lie
+// deeper than 64 levels, are halved instead, so no tree is deeper than
 // 64 + 31 levels. Degenerate triangles are built like any other (their
 // bounds may be flat or a point) and are never hit.
 //
@@ -29,8 +29,7 @@
 // 2008; Dammertz, Hanika and Keller, "Shallow Bounding Volume Hierarchies
 // for Fast SIMD Ray Tracing of Incoherent Rays", EGSR 2008): each node takes
 // the two children of a binary node and keeps replacing its interior child
-// of largest area by that child's children until it has four; a binary
-// subtree with at most Options.MaxLeafSize triangles becomes one leaf.
+// of largest area by that child's children until it has four.
 //
 // # Layout and invariants
 //
