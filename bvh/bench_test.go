@@ -171,11 +171,15 @@ func BenchmarkBuild(b *testing.B) {
 	for _, w := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			var bv *BVH
+			cpu0 := processCPUTime()
 			for i := 0; i < b.N; i++ {
 				var err error
 				if bv, err = Build(pos, idx, Options{Workers: w}); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if cpu := processCPUTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 			}
 			b.ReportMetric(float64(bv.NumNodes()), "nodes")
 			b.ReportMetric(bv.SAHCost(), "SAH")
@@ -185,10 +189,14 @@ func BenchmarkBuild(b *testing.B) {
 
 func BenchmarkRefit(b *testing.B) {
 	pos, _, bv := denseScene(b)
+	cpu0 := processCPUTime()
 	for i := 0; i < b.N; i++ {
 		if err := bv.Refit(pos); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu := processCPUTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 	}
 }
 
