@@ -122,7 +122,7 @@ type BVH struct {
 	verts     []mgl64.Vec3
 	vsrc      []int32 // verts[i] = positions[vsrc[i]]
 	triID     []int32 // triID[k] = input index of the k-th triangle in leaf order
-	indices   []int32 // a copy of the input indices, for Refit
+	numTris   int
 	numVerts  int
 	bounds    geom.AABB // exact float64 bounds of the referenced vertices
 	cost      float64   // SAH cost of the tree as it is now
@@ -165,14 +165,14 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 		}
 	}
 	b := &BVH{
-		indices:  append([]int32(nil), indices...),
+		numTris:  len(indices) / 3,
 		numVerts: len(positions),
 		bounds:   geom.EmptyAABB(),
 	}
 	if len(indices) == 0 {
 		return b, nil
 	}
-	bl := newBuilder(positions, b.indices, maxLeaf, workers)
+	bl := newBuilder(positions, indices, maxLeaf, workers)
 	root := bl.build()
 	b.nodes = flatten(root, int(bl.numInterior.Load()))
 	for i := range b.nodes {
@@ -190,7 +190,7 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 	}
 	for k, t := range b.triID {
 		for j := 0; j < 3; j++ {
-			v := b.indices[3*int(t)+j]
+			v := indices[3*int(t)+j]
 			if remap[v] < 0 {
 				remap[v] = int32(len(b.vsrc))
 				b.vsrc = append(b.vsrc, v)
@@ -236,10 +236,11 @@ func (b *BVH) triangle(k int32) [3]mgl64.Vec3 {
 var ErrVertexCount = errors.New("bvh: vertex count changed")
 
 // Refit updates the BVH to new vertex positions with the same triangles: it
-// copies the triangles' vertices and recomputes every box bottom-up in one
-// linear pass, keeping the tree's topology. It fails, leaving the BVH
-// unchanged, if len(positions) is not the vertex count given to Build or a
-// position is NaN or infinite. Refit must not run concurrently with queries.
+// copies the vertices into the BVH and recomputes every box bottom-up in
+// linear time (refitNodes), keeping the tree's topology. It fails, leaving
+// the BVH unchanged, if len(positions) is not the vertex count given to
+// Build or a position is NaN or infinite. Refit must not run concurrently
+// with queries.
 func (b *BVH) Refit(positions []mgl64.Vec3) error {
 	if len(positions) != b.numVerts {
 		return fmt.Errorf("%w: %d positions, built with %d", ErrVertexCount, len(positions), b.numVerts)
@@ -433,4 +434,4 @@ func (b *BVH) Bounds() geom.AABB { return b.bounds }
 func (b *BVH) NumNodes() int { return len(b.nodes) + b.numLeaves }
 
 // NumTriangles returns the number of triangles the tree was built over.
-func (b *BVH) NumTriangles() int { return len(b.indices) / 3 }
+func (b *BVH) NumTriangles() int { return b.numTris }
