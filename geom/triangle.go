@@ -95,15 +95,14 @@ func (r *WatertightRay) Intersect(p0, p1, p2 mgl64.Vec3, tmin, tmax float64) (t,
 	bz *= r.Sz
 	cz *= r.Sz
 	tt := u*az + v*bz + w*cz
-	// Compare the scaled distance against the range without dividing.
+	// Compare the scaled distance against the range without dividing,
+	// written so that a NaN (from a NaN or zero ray) fails the test.
 	if det > 0 {
-		if tt <= tmin*det || tt >= tmax*det {
+		if !(tt > tmin*det && tt < tmax*det) {
 			return 0, 0, 0, false
 		}
-	} else {
-		if tt >= tmin*det || tt <= tmax*det {
-			return 0, 0, 0, false
-		}
+	} else if !(tt < tmin*det && tt > tmax*det) {
+		return 0, 0, 0, false
 	}
 	// A zero-area triangle has no plane to hit, but rounding in the shear
 	// can leave det non-zero (and t and the barycentrics meaningless) for a
