@@ -107,8 +107,19 @@ func TestDemo(t *testing.T) {
 		t.Errorf("left wall %v, right wall %v: want red and green", l, r)
 	}
 	t.Logf("demo at 1 spp: %v", time.Since(start))
-	if entries, _ := os.ReadDir(dir); len(entries) != len(demoSteps) {
-		t.Errorf("the demo wrote %d files, want %d", len(entries), len(demoSteps))
+	// cbox.png, cbox-grad.png and the gradient's floats, cbox-grad.pfm.
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("the demo wrote %d files, want 3", len(entries))
+	}
+	g := readImage(t, filepath.Join(dir, "cbox-grad.pfm"))
+	nonzero := 0
+	for _, v := range g.Pix {
+		if v != 0 {
+			nonzero++
+		}
+	}
+	if nonzero == 0 {
+		t.Error("the gradient image is zero everywhere")
 	}
 }
 
