@@ -14,11 +14,11 @@ import (
 // upstream gradient dD.
 func DGGXD(alpha, cos2H, dD float64) (dAlpha, dCos2H float64) {
 	a2 := alpha * alpha
-	q := cos2H*(a2-1) + 1
+	q := a2*cos2H + (1 - cos2H)
 	// D = a2 / (pi q^2)
 	da2 := dD / (math.Pi * q * q)
 	dq := -dD * 2 * a2 / (math.Pi * q * q * q)
-	// q = cos2H (a2 - 1) + 1
+	// q = a2 cos2H + (1 - cos2H)
 	dCos2H = dq * (a2 - 1)
 	da2 += dq * cos2H
 	// a2 = alpha^2

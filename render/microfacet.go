@@ -22,12 +22,14 @@ const MinAlpha = 1e-4
 // half vector is considered undefined and specular lobes return 0.
 const minHalfNorm2 = 1e-12
 
-// GGXD returns the GGX normal distribution D(h) = alpha^2 / (pi (cos^2 theta_h
-// (alpha^2 - 1) + 1)^2) for a microfacet normal h whose squared cosine to the
-// macro normal is cos2H (in [0, 1]). alpha must be positive.
+// GGXD returns the GGX normal distribution D(h) = alpha^2 / (pi (alpha^2
+// cos^2 theta_h + sin^2 theta_h)^2) for a microfacet normal h whose squared
+// cosine to the macro normal is cos2H (in [0, 1]). alpha must be positive.
+// The denominator is summed as alpha^2 cos2H + (1 - cos2H), which stays
+// accurate near the peak for tiny alpha (1 - cos2H is exact there).
 func GGXD(alpha, cos2H float64) float64 {
 	a2 := alpha * alpha
-	q := cos2H*(a2-1) + 1
+	q := a2*cos2H + (1 - cos2H)
 	return a2 / (math.Pi * q * q)
 }
 
