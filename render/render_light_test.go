@@ -29,7 +29,7 @@ func lightScene(env, point bool) *render.Scene {
 		},
 	}
 	if env {
-		s.Env = &render.Environment{Name: "env", Image: skyImage(24, 12), Scale: 0.7, ToWorld: rotation(mgl64.Vec3{1, 2, 0.5}, 0.8)}
+		s.Env = &render.Environment{Name: "env", Image: skyImage(8, 4), Scale: 0.7, ToWorld: rotation(mgl64.Vec3{1, 2, 0.5}, 0.8)}
 	}
 	if point {
 		s.Lights = []*render.Light{{Name: "pt", Kind: render.PointLight, Position: mgl64.Vec3{-1, 0.5, 0.3}, Intensity: grey(3)}}
@@ -58,7 +58,7 @@ func skyImage(w, h int) *render.Image {
 		}
 	}
 	im.Set(w/3, h/4, mgl64.Vec3{40, 30, 20})
-	for y := h/2 + 1; y < h/2+3; y++ {
+	for y := h/2 + 1; y < min(h/2+3, h); y++ {
 		for x := 2; x < 6; x++ {
 			im.Set(x, y, mgl64.Vec3{})
 		}
@@ -184,13 +184,18 @@ func TestSampleLightDirections(t *testing.T) {
 	n := 400000
 	if testing.Short() {
 		n = 100000
+		cases = cases[2:] // the one with every kind of emitter
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := lightScene(c.env, c.point)
 			mustBuild(t, s)
 			test := stattest.SphereTest{
-				Options: stattest.Options{Name: c.name, SampleCount: n, TestCount: len(cases), Tolerance: 1e-4},
+				// The quadrature splits the tolerance evenly among the
+				// grid's cells: 1e-3 over 41 x 82 cells moves a cell's
+				// expected count by at most n*1e-3/3362 < 0.12, far
+				// below its Poisson fluctuation.
+				Options: stattest.Options{Name: c.name, SampleCount: n, TestCount: 3, Tolerance: 1e-3},
 				Sample3: func(u mgl64.Vec3) (mgl64.Vec3, bool) {
 					ls, ok := s.SampleLight(lightPoint, u[0], u[1], u[2])
 					if !ok || ls.Delta {
