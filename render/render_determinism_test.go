@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -73,5 +74,41 @@ func TestRenderDeterministic(t *testing.T) {
 				t.Errorf("the sensor's seed and Options.Seed give different images")
 			}
 		})
+	}
+}
+
+// TestDirectIntegrator: Mitsuba's "direct" integrator is the path tracer
+// limited to two segments, whatever maxDepth says.
+func TestDirectIntegrator(t *testing.T) {
+	s := scenes.CornellBox()
+	setFilm(s, 16, 16, 4)
+	s.Integrator = render.Integrator{Kind: render.DirectIntegrator, MaxDepth: -1}
+	direct := renderOnce(t, s, render.Options{})
+	s.Integrator = render.Integrator{Kind: render.PathIntegrator, MaxDepth: 2}
+	if i := sameBits(direct.Image, renderOnce(t, s, render.Options{}).Image); i >= 0 {
+		t.Errorf("value %d: direct integrator differs from the path tracer with maxDepth 2", i)
+	}
+}
+
+// TestRenderOptionErrors: a missing sensor, a non-positive sample count and
+// a bad sensor are errors, not panics.
+func TestRenderOptionErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(s *render.Scene, o *render.Options)
+	}{
+		{"sensor index", func(s *render.Scene, o *render.Options) { o.Sensor = 1 }},
+		{"negative sensor index", func(s *render.Scene, o *render.Options) { o.Sensor = -1 }},
+		{"zero spp", func(s *render.Scene, o *render.Options) { s.Sensors[0].SPP = 0 }},
+		{"zero film", func(s *render.Scene, o *render.Options) { s.Sensors[0].Width = 0 }},
+		{"bad fov", func(s *render.Scene, o *render.Options) { s.Sensors[0].Fov = 200 }},
+	} {
+		s := scenes.CornellBox()
+		setFilm(s, 8, 8, 1)
+		var o render.Options
+		c.edit(s, &o)
+		if _, err := render.Render(context.Background(), s, o); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
 	}
 }
