@@ -49,10 +49,13 @@ type boundaryState struct {
 	edges *edgesample.Edges
 	prim  *edgesample.Primary
 	sec   *edgesample.Secondary
+	shift [2]float64 // rotation of the primary samples' sequence
 }
 
 func newBoundaryState(b *backward) *boundaryState {
 	bd := &boundaryState{b: b}
+	r := geom.NewRNG(b.seed, pixelEdgeBase, 0, streamEdgeChoice)
+	bd.shift = [2]float64{r.Float64(), r.Float64()}
 	bd.edges = edgesample.Extract(b.s)
 	if !b.opts.NoPrimary {
 		bd.prim = edgesample.NewPrimary(b.s, bd.edges, &b.cam)
@@ -173,13 +176,32 @@ func (bd *boundaryState) primaryPass(ctx context.Context, workers []*worker, thr
 	})
 }
 
+// The primary samples' (edge, point) pairs come from the R2 sequence
+// (Roberts 2018: the additive recurrence with the plastic number's powers),
+// a 2D low-discrepancy sequence, rotated by a random shift drawn from the
+// seed (Cranley-Patterson rotation: every point is still uniform, so the
+// estimate stays unbiased). Along an edge the integrand (the jump times a
+// linear function of the position) is smooth, so stratifying the choice of
+// edge and of point lowers the variance far below independent samples'.
+const (
+	r2a1 = 0.7548776662466927 // 1/g, g the plastic number
+	r2a2 = 0.5698402909980532 // 1/g^2
+)
+
+// primaryPoint returns the unit-square point of primary sample j.
+func (bd *boundaryState) primaryPoint(j uint64) (u0, u1 float64) {
+	u0 = bd.shift[0] + float64(j)*r2a1
+	u1 = bd.shift[1] + float64(j)*r2a2
+	return u0 - math.Floor(u0), u1 - math.Floor(u1)
+}
+
 // primarySample adds one primary edge sample's boundary term.
 func (w *worker) primarySample(j uint64, n int) {
 	b := w.b
 	bd := b.bd
 	s := b.s
-	r := geom.NewRNG(b.seed, pixelEdgeBase+j, 0, streamEdgeChoice)
-	es, ok := bd.prim.Sample(r.Float64(), r.Float64())
+	u0, u1 := bd.primaryPoint(j)
+	es, ok := bd.prim.Sample(u0, u1)
 	if !ok || !(es.Pdf > 0) {
 		return
 	}
