@@ -29,7 +29,8 @@ const (
 	// StrategyNEE counts light reached by emitter sampling only (emitters
 	// hit by BSDF-sampled rays count only for the camera ray).
 	StrategyNEE
-	// StrategyBSDF counts light reached by BSDF-sampled rays only.
+	// StrategyBSDF counts light reached by BSDF-sampled rays only (and
+	// point and directional lights, which only emitter sampling reaches).
 	StrategyBSDF
 )
 
@@ -284,9 +285,11 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 			v.Shaded, v.BSDF, v.Frame, v.Wo = true, bsdf, frame, woW
 		}
 
-		// Next-event estimation.
-		if !bsdf.IsDelta() && ps.Strategy != StrategyBSDF {
-			if ls, ok := s.SampleLight(it.P, rnd.Light[0], rnd.Light[1], rnd.Light[2]); ok {
+		// Next-event estimation. With StrategyBSDF only delta lights
+		// count (BSDF-sampled rays never reach them), as StrategyNEE counts
+		// emission that emitter sampling cannot produce.
+		if !bsdf.IsDelta() {
+			if ls, ok := s.SampleLight(it.P, rnd.Light[0], rnd.Light[1], rnd.Light[2]); ok && (ps.Strategy != StrategyBSDF || ls.Delta) {
 				wiL := frame.ToLocal(ls.Wi)
 				f := bsdf.Eval(wo, wiL)
 				if f[0] != 0 || f[1] != 0 || f[2] != 0 {

@@ -51,6 +51,24 @@ func TestStrategiesAgree(t *testing.T) {
 				Alpha: render.ConstScalar(0.2), Eta: mgl64.Vec3{0.2, 0.9, 1.1}, K: mgl64.Vec3{3.9, 2.4, 2.2}}
 			return s
 		}, 4, 16},
+		{"sphere/smooth", func() *render.Scene {
+			// Delta lobes: a mirror sphere on a smooth plastic plane, and
+			// three segments so that the mirror shows the lit plane.
+			s := scenes.SphereOnPlane()
+			s.Integrator.MaxDepth = 3
+			*s.Materials[0] = render.Material{Name: "objmat", Kind: render.Conductor, SpecularReflectance: render.ConstTexture(grey(1)),
+				Eta: mgl64.Vec3{0.2, 0.9, 1.1}, K: mgl64.Vec3{3.9, 2.4, 2.2}}
+			roughPlastic(s, 0)
+			return s
+		}, 4, 16},
+		{"sphere/point+directional", func() *render.Scene {
+			s := scenes.SphereOnPlane()
+			s.Lights = []*render.Light{
+				{Name: "bulb", Kind: render.PointLight, Position: mgl64.Vec3{-0.8, 1.2, 0.6}, Intensity: mgl64.Vec3{2, 1.5, 1}},
+				{Name: "sun", Kind: render.DirectionalLight, Direction: mgl64.Vec3{0.5, -1, -0.3}, Intensity: mgl64.Vec3{0.5, 0.6, 0.8}},
+			}
+			return s
+		}, 4, 16},
 		{"envlit/diffuse", scenes.EnvLitSphere, 4, 8},
 		{"envlit/roughplastic", func() *render.Scene { s := scenes.EnvLitSphere(); roughPlastic(s, 0.2); return s }, 4, 8},
 	}
@@ -59,7 +77,7 @@ func TestStrategiesAgree(t *testing.T) {
 			name         string
 			scene        func() *render.Scene
 			spp, bsdfSPP int
-		}{cases[0], cases[3], cases[5]}
+		}{cases[0], cases[3], cases[6], cases[7]}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
