@@ -242,3 +242,68 @@ func TestFurnaceDepth(t *testing.T) {
 		}
 	})
 }
+
+// TestFurnaceTwoSided: a white quad seen from its back is black when its
+// BSDF is one-sided (Mitsuba's default) and white, radiance 1 like its
+// surroundings, when it is two-sided.
+func TestFurnaceTwoSided(t *testing.T) {
+	k := scaled(16, 8)
+	for _, twoSided := range []bool{false, true} {
+		mat := render.Material{Kind: render.Diffuse, TwoSided: twoSided, Reflectance: render.ConstTexture(grey(1))}
+		s := scenes.FurnaceSphere(mat)
+		p, idx := quadXY(-0.8, 0.8, -0.8, 0.8, 0)
+		idx = []int32{0, 2, 1, 0, 3, 2} // facing -z, away from the camera at +z
+		s.Shapes[0] = &render.Shape{Name: "object", Positions: p, Indices: idx}
+		setFilm(s, 16, 16, 4)
+		ps := renderSeeds(t, s, render.Options{AOVs: render.AOVAlpha}, k, 900)
+		covered := 0
+		for i := 0; i < ps.W*ps.H; i++ {
+			if ps.AlphaMin[i] != 1 {
+				continue
+			}
+			covered++
+			for c := 0; c < 3; c++ {
+				m, se := ps.Mean[3*i+c], ps.SE[3*i+c]
+				if twoSided && math.Abs(m-1) > nSigma*se+floatSlack {
+					t.Errorf("two-sided: pixel %d: %g, want 1 (se %.2g)", i, m, se)
+				}
+				if !twoSided && m != 0 {
+					t.Errorf("one-sided: pixel %d: %g, want 0", i, m)
+				}
+			}
+		}
+		if covered < 20 {
+			t.Fatalf("the quad covers only %d pixels", covered)
+		}
+	}
+}
+
+// TestEnvironmentOnly renders a scene without shapes (an empty BVH): every
+// pixel shows the environment. With a constant environment each value is
+// exactly its radiance; with a map and a filter of radius 1e-4 pixel each
+// pixel is the map's radiance along the ray through its centre (to the
+// 1e-4 pixel footprint times the map's gradient, well below 1e-3).
+func TestEnvironmentOnly(t *testing.T) {
+	sensor := &render.Sensor{Origin: mgl64.Vec3{0, 0, 0}, Target: mgl64.Vec3{1, 0.2, -1}, Up: mgl64.Vec3{0, 1, 0},
+		Fov: 90, Width: 16, Height: 12, SPP: 2, Filter: render.Filter{Kind: render.FilterBox, Radius: 1e-4}}
+	s := &render.Scene{Sensors: []*render.Sensor{sensor}, Integrator: render.Integrator{MaxDepth: -1},
+		Env: &render.Environment{Radiance: mgl64.Vec3{0.3, 0.5, 0.7}, Scale: 2}}
+	res := renderOnce(t, s, render.Options{})
+	for i, v := range res.Image.Pix {
+		if want := []float64{0.6, 1, 1.4}[i%3]; v != want {
+			t.Fatalf("constant environment: value %d is %v, want %v", i, v, want)
+		}
+	}
+	s = &render.Scene{Sensors: []*render.Sensor{sensor}, Integrator: render.Integrator{MaxDepth: -1},
+		Env: &render.Environment{Image: skyImage(8, 4), Scale: 1, ToWorld: rotation(mgl64.Vec3{0, 1, 0}, 0.3)}}
+	res = renderOnce(t, s, render.Options{})
+	cam := mustCamera(t, s)
+	for y := 0; y < cam.Height; y++ {
+		for x := 0; x < cam.Width; x++ {
+			want := s.EnvRadiance(cam.Ray(float64(x)+0.5, float64(y)+0.5).D)
+			if d := res.Image.At(x, y).Sub(want).Len(); d > 1e-3 {
+				t.Fatalf("pixel (%d, %d): %v, want %v", x, y, res.Image.At(x, y), want)
+			}
+		}
+	}
+}
