@@ -47,6 +47,11 @@ const (
 type emitterRef struct {
 	kind  emitterKind
 	index int32 // global triangle or index into Scene.Lights
+	// An emissive triangle's geometry, so that sampling it reads one
+	// record: p0 + b1*e1 + b2*e2, unit normal n, area and radiance.
+	p0, e1, e2, n mgl64.Vec3
+	area          float64
+	radiance      mgl64.Vec3
 }
 
 // Build validates the scene and prepares it for rendering: it flattens the

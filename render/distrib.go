@@ -1,7 +1,5 @@
 package render
 
-import "sort"
-
 // Distribution1D is a discrete distribution over n items with weights
 // proportional to the given function values, sampled by inverting its CDF
 // (pbrt-v4 A.4.2). It doubles as a piecewise-constant density on [0,1).
@@ -52,17 +50,17 @@ func (d *Distribution1D) PMF(i int) float64 {
 // remapped to [0,1) within the item's CDF interval (for reuse).
 func (d *Distribution1D) SampleDiscrete(u float64) (i int, pmf, uRemapped float64) {
 	n := len(d.Func)
-	// Largest i with CDF[i] <= u.
-	i = sort.SearchFloat64s(d.CDF, u)
-	if i > n || d.CDF[i] > u {
-		i--
+	// Largest i < n with CDF[i] <= u (CDF[0] = 0), by bisection.
+	lo, hi := 0, n
+	for hi-lo > 1 {
+		mid := int(uint(lo+hi) >> 1)
+		if d.CDF[mid] <= u {
+			lo = mid
+		} else {
+			hi = mid
+		}
 	}
-	if i < 0 {
-		i = 0
-	}
-	if i >= n {
-		i = n - 1
-	}
+	i = lo
 	// Skip zero-probability items that the search can land on at their edge.
 	for i < n-1 && d.CDF[i+1] == d.CDF[i] {
 		i++

@@ -63,9 +63,15 @@ func (s *Scene) buildLights() error {
 			}
 			g := a.triOff[si] + int32(t)
 			p0, p1, p2 := a.triangle(g)
-			area := geom.TriangleArea(p0, p1, p2)
+			nrm := p1.Sub(p0).Cross(p2.Sub(p0))
+			area2 := nrm.Len()
+			area := 0.5 * area2
+			if area2 == 0 {
+				continue
+			}
 			a.triEmitter[g] = int32(len(a.emitters))
-			a.emitters = append(a.emitters, emitterRef{kind: emitTriangle, index: g})
+			a.emitters = append(a.emitters, emitterRef{kind: emitTriangle, index: g,
+				p0: p0, e1: p1.Sub(p0), e2: p2.Sub(p0), n: nrm.Mul(1 / area2), area: area, radiance: sh.Emitter.Radiance})
 			power = append(power, math.Pi*area*math.Max(lum, 1e-12))
 		}
 	}
@@ -127,23 +133,16 @@ func (s *Scene) SampleLight(p mgl64.Vec3, u0, u1, u2 float64) (LightSample, bool
 		return ls, false
 	}
 	ls.Emitter = int32(e)
-	ref := a.emitters[e]
+	ref := &a.emitters[e]
 	switch ref.kind {
 	case emitTriangle:
-		p0, p1, p2 := a.triangle(ref.index)
 		b1, b2 := geom.SquareToUniformTriangle(mgl64.Vec2{u1, u2})
-		b0 := 1 - b1 - b2
 		y := mgl64.Vec3{
-			b0*p0[0] + b1*p1[0] + b2*p2[0],
-			b0*p0[1] + b1*p1[1] + b2*p2[1],
-			b0*p0[2] + b1*p1[2] + b2*p2[2],
+			ref.p0[0] + b1*ref.e1[0] + b2*ref.e2[0],
+			ref.p0[1] + b1*ref.e1[1] + b2*ref.e2[1],
+			ref.p0[2] + b1*ref.e1[2] + b2*ref.e2[2],
 		}
-		nrm := p1.Sub(p0).Cross(p2.Sub(p0))
-		area2 := nrm.Len()
-		if area2 == 0 {
-			return ls, false
-		}
-		n := nrm.Mul(1 / area2)
+		n := ref.n
 		d := y.Sub(p)
 		dist2 := d.Dot(d)
 		if dist2 == 0 {
@@ -156,8 +155,8 @@ func (s *Scene) SampleLight(p mgl64.Vec3, u0, u1, u2 float64) (LightSample, bool
 			return ls, false
 		}
 		ls.Wi, ls.Dist, ls.P, ls.N = wi, dist, y, n
-		ls.Le = s.Shapes[a.triShape[ref.index]].Emitter.Radiance
-		ls.Pdf = pmf * dist2 / (0.5 * area2 * cosL)
+		ls.Le = ref.radiance
+		ls.Pdf = pmf * dist2 / (ref.area * cosL)
 		ls.Tri, ls.B1, ls.B2 = ref.index, b1, b2
 	case emitPoint:
 		l := s.Lights[ref.index]
@@ -247,7 +246,7 @@ func (s *Scene) EmitterLight(e int32) int {
 	if e < 0 || int(e) >= len(a.emitters) {
 		return -1
 	}
-	switch r := a.emitters[e]; r.kind {
+	switch r := &a.emitters[e]; r.kind {
 	case emitPoint, emitDirectional:
 		return int(r.index)
 	}
