@@ -12,7 +12,8 @@ import (
 
 // NewSecondary builds the secondary sampler over all edges of e at the
 // scene's current vertex positions: O(E log E), in parallel where the
-// work is large enough.
+// work is large enough. It also groups the scene's emissive triangles for
+// the emitter strategy (see SecondaryOptions).
 //
 // The hierarchy is built top-down with binned splits (Wald, "On fast
 // Construction of SAH-based Bounding Volume Hierarchies", IRT 2007) that
@@ -23,6 +24,19 @@ import (
 // describes its edges well. Ranges of up to leafSize edges become leaves.
 func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 	h := &Secondary{opts: o}
+	if !o.Uniform && !o.NoEmitter {
+		h.clusters = buildEmitters(s)
+		if len(h.clusters) > 0 {
+			h.q = o.EmitterFraction
+			if h.q == 0 {
+				h.q = DefaultEmitterFraction
+			}
+			h.q = math.Min(h.q, maxEmitterFraction)
+			if !(h.q > 0) { // negative or NaN
+				h.q, h.clusters = 0, nil
+			}
+		}
+	}
 	off := make([]int32, len(s.Shapes))
 	for i, sh := range s.Shapes {
 		off[i] = int32(len(h.pos))
@@ -41,7 +55,9 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 		off:   off,
 		cent:  make([]mgl64.Vec3, ne),
 		class: make([]uint8, ne),
-		wlen:  make([]float64, ne),
+		wA:    make([]float64, ne),
+		wS:    make([]float64, ne),
+		wF:    make([]float64, ne),
 		cost:  make([]float64, ne),
 		lo:    make([]mgl64.Vec3, ne),
 		hi:    make([]mgl64.Vec3, ne),
@@ -62,6 +78,10 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 	}
 	root := b.build(0, int32(ne), 0)
 	h.nodes = make([]secNode, root.size)
+	h.anch = make([]anchor, root.size)
+	for i := range h.anch {
+		h.anch[i] = noAnchor
+	}
 	b.flatten(root, 0, 0)
 	h.recs = make([]secEdge, ne)
 	for k, i := range b.order {
@@ -82,7 +102,9 @@ type secBuilder struct {
 	off    []int32
 	cent   []mgl64.Vec3 // edge midpoints
 	class  []uint8      // edgeClass of each edge
-	wlen   []float64    // weighted length of each edge (edgeClass)
+	wA     []float64    // weighted lengths of each edge in the three
+	wS     []float64    // classes of nodeData (lA, lS, lF)
+	wF     []float64
 	cost   []float64    // the edge's weight in the split cost
 	lo, hi []mgl64.Vec3 // the edge's bounding box
 	n0, n1 []mgl64.Vec3 // unit face normals
@@ -95,10 +117,13 @@ func (b *secBuilder) prepare() {
 	parallelRange(len(b.order), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			b.order[i] = int32(i)
-			fl, n0, n1 := b.e.edgeFlags(b.s, i)
+			fl, n0, n1, jump := b.e.edgeFlags(b.s, i)
+			if b.h.opts.NoJumpWeight {
+				jump = 1
+			}
 			ed := &b.e.List[i]
 			o := b.off[ed.Shape]
-			r := secEdge{v0: o + ed.V0, v1: o + ed.V1, o0: o + ed.Opp0, o1: o + ed.Opp0, edge: int32(i), flags: fl}
+			r := secEdge{v0: o + ed.V0, v1: o + ed.V1, o0: o + ed.Opp0, o1: o + ed.Opp0, edge: int32(i), flags: fl, jump: float32(jump)}
 			if ed.Opp1 >= 0 {
 				r.o1 = o + ed.Opp1
 			}
@@ -108,13 +133,11 @@ func (b *secBuilder) prepare() {
 			b.lo[i] = mgl64.Vec3{min(v0[0], v1[0]), min(v0[1], v1[1]), min(v0[2], v1[2])}
 			b.hi[i] = mgl64.Vec3{max(v0[0], v1[0]), max(v0[1], v1[1]), max(v0[2], v1[2])}
 			b.n0[i], b.n1[i] = n0, n1
-			c, w := edgeClass(fl, n0, n1)
+			c, wA, wS, wF := edgeClass(fl, n0, n1, jump, !b.h.opts.NoJumpWeight)
+			l := v1.Sub(v0).Len()
 			b.class[i] = c
-			b.wlen[i] = w * v1.Sub(v0).Len()
-			b.cost[i] = b.wlen[i]
-			if c == classFront {
-				b.cost[i] *= 0.5
-			}
+			b.wA[i], b.wS[i], b.wF[i] = wA*l, wS*l, wF*l
+			b.cost[i] = b.wA[i] + b.wS[i] + 0.5*b.wF[i]
 		}
 	})
 }
@@ -126,23 +149,34 @@ const (
 	classFront         // Sharp and one-sided: a candidate where a face faces p
 )
 
-// edgeClass returns an edge's class and the weight of its length: 1,
-// except for smooth edges, whose weight is the fraction alpha/pi of
-// directions from which they are silhouettes (two lunes of angle alpha,
-// the angle between the face normals; redner's edge tree weighs by the
-// exterior dihedral angle for the same reason), floored so that no edge's
-// weight vanishes.
-func edgeClass(fl uint8, n0, n1 mgl64.Vec3) (uint8, float64) {
-	switch {
-	case fl&(cAlways|cNoCone) != 0:
-		return classAlways, 1
-	case fl&cSharp != 0 && fl&cTwoSided != 0:
-		return classAlways, 1
-	case fl&cSharp != 0:
-		return classFront, 1
+// edgeClass returns an edge's class and the weights of its length in the
+// node classes lA, lS and lF. A smooth edge counts in lS with the fraction
+// alpha/pi of directions from which it is a silhouette (two lunes of angle
+// alpha, the angle between the face normals; redner's edge tree weighs by
+// the exterior dihedral angle for the same reason), floored so that no
+// edge's weight vanishes. Edges that are candidates whatever the cone says
+// count 1 in lA, and a one-sided Sharp edge counts 1 in lF. With the
+// expected-jump weighting (jumpW), a Sharp edge is a silhouette (weight 1)
+// from a fraction alpha/pi of the directions and a candidate of weight jump
+// from most others: a one-sided one counts alpha/pi in lS and jump in lF,
+// a two-sided one min(1, alpha/pi + jump) in lA.
+func edgeClass(fl uint8, n0, n1 mgl64.Vec3, jump float64, jumpW bool) (class uint8, wA, wS, wF float64) {
+	if fl&(cAlways|cNoCone) != 0 {
+		return classAlways, 1, 0, 0
 	}
 	alpha := math.Atan2(n0.Cross(n1).Len(), n0.Dot(n1))
-	return classSmooth, math.Max(alpha/math.Pi, 1e-6)
+	frac := math.Max(alpha/math.Pi, 1e-6)
+	switch {
+	case fl&cSharp == 0:
+		return classSmooth, 0, frac, 0
+	case !jumpW && fl&cTwoSided != 0:
+		return classAlways, 1, 0, 0
+	case !jumpW:
+		return classFront, 0, 0, 1
+	case fl&cTwoSided != 0:
+		return classAlways, math.Min(1, frac+jump), 0, 0
+	}
+	return classFront, 0, frac, jump
 }
 
 // tmpNode is a node of the tree before flattening.
@@ -317,6 +351,7 @@ func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 		nd.right = -1
 		d := b.leaf(b.order[t.start : t.start+t.count])
 		nd.pack(&d)
+		b.radius(ni, b.order[t.start:t.start+t.count])
 		return d
 	}
 	left, right := ni+1, ni+1+t.left.size
@@ -338,7 +373,78 @@ func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 	d := nodeData{box: l.box.Union(r.box), lA: l.lA + r.lA, lS: l.lS + r.lS, lF: l.lF + r.lF}
 	d.axis, d.cosT, d.sinT = mergeCones(l.axis, l.cosT, l.sinT, r.axis, r.cosT, r.sinT)
 	nd.pack(&d)
+	if t.count <= anchorMaxCount {
+		b.anchors(ni, b.order[t.start:t.start+t.count])
+		b.radius(ni, b.order[t.start:t.start+t.count])
+	}
 	return d
+}
+
+// anchors computes the anchored normal cones of inner node ni holding the
+// edges idx (Sander, Gu, Gortler, Hoppe and Snyder, "Silhouette Clipping",
+// SIGGRAPH 2000, section 4.2). With a and theta the node's decoded normal
+// cone and c its decoded box centre, every face f (unit normal m_f within
+// theta of a, plane through the point y_f) faces away from every point of
+// the cone of apex c + tB a, axis -a and half-angle pi/2 - theta when
+//
+//	tB <= min over f of m_f.(y_f - c) / (m_f.a),
+//
+// since for x in that cone m_f.(x - y_f) = m_f.(x - apex) + m_f.(apex -
+// y_f), the first term at most 0 (the angle between m_f and x - apex is
+// at least pi/2) and the second too. Likewise every face faces every point
+// of the cone of apex c + tF a, axis a, with tF at least the maximum. The
+// offsets are computed from the decoded (float32) axis and centre that the
+// queries use, and rounded outwards.
+//
+// Nodes of more than anchorMaxCount edges get none: the work is linear in a
+// node's size at every level, and such large nodes rarely have a normal
+// cone narrow enough for the anchored cones to prove anything.
+func (b *secBuilder) anchors(ni int32, idx []int32) {
+	d := b.h.nodes[ni].data()
+	if !d.anchorOK() {
+		return
+	}
+	c := d.box.Centroid()
+	tB, tF := math.Inf(1), math.Inf(-1)
+	for _, i := range idx {
+		if b.class[i] == classAlways {
+			continue
+		}
+		y := b.h.pos[b.recs[i].v0].Sub(c)
+		for _, m := range [2]mgl64.Vec3{b.n0[i], b.n1[i]} {
+			ma := m.Dot(d.axis)
+			if !(ma > 0) {
+				// The cone does not bound this normal after all (it
+				// always does; guard against rounding): no anchors.
+				return
+			}
+			t := m.Dot(y) / ma
+			tB = math.Min(tB, t)
+			tF = math.Max(tF, t)
+		}
+	}
+	if math.IsInf(tB, 0) || math.IsInf(tF, 0) {
+		return
+	}
+	// Margins for the rounding of the terms above, relative to the box.
+	pad := 1e-6 * (d.box.Diagonal().Len() + math.Abs(tB) + math.Abs(tF))
+	b.h.anch[ni].tB, b.h.anch[ni].tF = roundDown32(tB-pad), roundUp32(tF+pad)
+}
+
+// radius stores the radius about node ni's decoded box centre of the
+// sphere holding the end points of its edges idx (tighter than half the
+// box's diagonal for curved patches), padded and rounded up.
+func (b *secBuilder) radius(ni int32, idx []int32) {
+	d := b.h.nodes[ni].data()
+	c := d.box.Centroid()
+	r2 := 0.0
+	for _, i := range idx {
+		r := &b.recs[i]
+		r2 = math.Max(r2, b.h.pos[r.v0].Sub(c).LenSqr())
+		r2 = math.Max(r2, b.h.pos[r.v1].Sub(c).LenSqr())
+	}
+	r := math.Sqrt(r2)
+	b.h.anch[ni].rad = roundUp32(r + 1e-6*d.rad)
 }
 
 // leaf describes a leaf of the edges idx. Its normal cone is centred on
@@ -353,14 +459,11 @@ func (b *secBuilder) leaf(idx []int32) nodeData {
 	for _, i := range idx {
 		d.box.Min = mgl64.Vec3{min(d.box.Min[0], b.lo[i][0]), min(d.box.Min[1], b.lo[i][1]), min(d.box.Min[2], b.lo[i][2])}
 		d.box.Max = mgl64.Vec3{max(d.box.Max[0], b.hi[i][0]), max(d.box.Max[1], b.hi[i][1]), max(d.box.Max[2], b.hi[i][2])}
-		switch b.class[i] {
-		case classAlways:
-			d.lA += b.wlen[i]
+		d.lA += b.wA[i]
+		d.lS += b.wS[i]
+		d.lF += b.wF[i]
+		if b.class[i] == classAlways {
 			continue
-		case classSmooth:
-			d.lS += b.wlen[i]
-		case classFront:
-			d.lF += b.wlen[i]
 		}
 		sum = sum.Add(b.n0[i]).Add(b.n1[i])
 		cones++

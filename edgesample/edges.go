@@ -368,9 +368,12 @@ func candidate(fl uint8, v0, v1, o0, o1, p mgl64.Vec3) bool {
 	if silhouetteSides(s0, s1) {
 		return true
 	}
-	if fl&cSharp == 0 {
-		return false
-	}
+	return fl&cSharp != 0 && sharpFacing(fl, s0, s1)
+}
+
+// sharpFacing reports whether a face of a Sharp edge faces p, given the
+// signed volumes of sides: p sees its shading jump.
+func sharpFacing(fl uint8, s0, s1 float64) bool {
 	if fl&cTwoSided != 0 {
 		return s0 != 0 || s1 != 0
 	}
@@ -381,6 +384,93 @@ func candidate(fl uint8, v0, v1, o0, o1, p mgl64.Vec3) bool {
 		return s1 < 0
 	}
 	return s1 > 0
+}
+
+// candidateWeight is the expected jump of an edge seen from p on cached
+// flags and positions: 0 when it is not a candidate, 1 when it is a
+// silhouette (or always a candidate), jump when it is a candidate only
+// because it is Sharp and a face faces p.
+func candidateWeight(fl uint8, jump float64, v0, v1, o0, o1, p mgl64.Vec3) float64 {
+	if fl&cAlways != 0 {
+		return 1
+	}
+	s0, s1 := sides(v0, v1, o0, o1, p)
+	if silhouetteSides(s0, s1) {
+		return 1
+	}
+	if fl&cSharp != 0 && sharpFacing(fl, s0, s1) {
+		return jump
+	}
+	return 0
+}
+
+// jumpMin is the smallest expected-jump factor of a Sharp edge (see Jump):
+// nearly coplanar faces still carry a small jump, and a positive floor
+// keeps every candidate samplable.
+const jumpMin = 0.02
+
+// Jump returns edge i's expected-jump factor, a proxy for how much the
+// radiance can change across it when it is a candidate only because it is
+// Sharp (not a silhouette): the jump of the shading is of the order of the
+// change of the shading normal across the edge. For a flat-shaded edge it is
+// |n0 - n1| = 2 sin(alpha/2), n0 and n1 the faces' unit normals and alpha
+// their angle; for a seam of vertex normals, the larger of the two end
+// points' |nF0 - nF1| (unit vertex normals of either face). It is clamped to
+// [0.02, 1], and 1 for boundary and non-manifold edges, edges with a
+// degenerate face and seams with a zero normal: silhouettes and boundaries
+// separate unrelated surfaces, whose radiances differ by O(1).
+func (e *Edges) Jump(s *render.Scene, i int) float64 {
+	ed := &e.List[i]
+	if ed.F1 < 0 || ed.NonManifold {
+		return 1
+	}
+	v0, v1, o0, o1 := e.corners(s, i)
+	n0, n1, ok := faceNormals(v0, v1, o0, o1, e.flags[i]&edgeFlip != 0)
+	return e.jump(s, i, n0, n1, ok)
+}
+
+// jump is Jump given the faces' unit normals (ok false when a face is
+// degenerate) for an edge with two faces.
+func (e *Edges) jump(s *render.Scene, i int, n0, n1 mgl64.Vec3, ok bool) float64 {
+	ed := &e.List[i]
+	sh := s.Shapes[ed.Shape]
+	var d float64
+	switch {
+	case hasNormals(sh):
+		w := e.w[i]
+		d = max(normalGap(sh.Normals[ed.V0], sh.Normals[w[0]]), normalGap(sh.Normals[ed.V1], sh.Normals[w[1]]))
+	case !ok:
+		return 1
+	default:
+		d = n0.Sub(n1).Len()
+	}
+	if !(d >= jumpMin) { // NaN too
+		return jumpMin
+	}
+	return min(1, d)
+}
+
+// normalGap returns |a/|a| - b/|b||, 2 when either is zero.
+func normalGap(a, b mgl64.Vec3) float64 {
+	if a == b {
+		return 0
+	}
+	la, lb := a.Len(), b.Len()
+	if !(la > 0) || !(lb > 0) {
+		return 2
+	}
+	return a.Mul(1 / la).Sub(b.Mul(1 / lb)).Len()
+}
+
+// JumpWeight returns the expected jump of edge i seen from p: 0 when it is
+// not a Candidate from p, 1 when it is a Silhouette from p (or a boundary or
+// non-manifold edge), Jump(s, i) when it is a candidate only because it is
+// Sharp and a face faces p. The samplers multiply their importance by it
+// unless their options turn the weighting off.
+func (e *Edges) JumpWeight(s *render.Scene, i int, p mgl64.Vec3) float64 {
+	fl, _, _, jump := e.edgeFlags(s, i)
+	v0, v1, o0, o1 := e.corners(s, i)
+	return candidateWeight(fl, jump, v0, v1, o0, o1, p)
 }
 
 // faceNormals returns the unit winding normals of F0 = (v0, v1, o0) and of
@@ -422,12 +512,12 @@ func twoSided(s *render.Scene, shape int32) bool {
 }
 
 // edgeFlags returns the classification flags of edge i at the current
-// positions, and its unit face normals when they bound the edge's
-// facing (cNoCone clear).
-func (e *Edges) edgeFlags(s *render.Scene, i int) (fl uint8, n0, n1 mgl64.Vec3) {
+// positions, its unit face normals when they bound the edge's facing
+// (cNoCone clear), and its Jump.
+func (e *Edges) edgeFlags(s *render.Scene, i int) (fl uint8, n0, n1 mgl64.Vec3, jump float64) {
 	ed := &e.List[i]
 	if ed.F1 < 0 || ed.NonManifold {
-		return cAlways | cNoCone, n0, n1
+		return cAlways | cNoCone, n0, n1, 1
 	}
 	if e.flags[i]&edgeFlip != 0 {
 		fl |= cFlip | cNoCone
@@ -443,5 +533,5 @@ func (e *Edges) edgeFlags(s *render.Scene, i int) (fl uint8, n0, n1 mgl64.Vec3) 
 	if !ok {
 		fl |= cNoCone
 	}
-	return fl, n0, n1
+	return fl, n0, n1, e.jump(s, i, n0, n1, ok)
 }

@@ -62,14 +62,15 @@ func unweld(pos []mgl64.Vec3, idx []int32) ([]mgl64.Vec3, []int32) {
 }
 
 // testScene is the sampling tests' scene: a flat-shaded icosphere resting
-// above a plane, a smooth-shaded icosphere, and an emissive quad above.
+// above a plane, a smooth-shaded icosphere, and an emissive quad above
+// facing down.
 func testScene() *render.Scene {
 	s1p, s1i := meshgen.Icosphere(2, 0.5, mgl64.Vec3{0, 0.6, 0}, 0)
 	s2p, s2i := meshgen.Icosphere(2, 0.35, mgl64.Vec3{1.1, 0.5, -0.4}, 0)
 	pp, pi := meshgen.Plane(8, 8, 4)
 	qp, qi := meshgen.Quad(
-		mgl64.Vec3{-0.4, 2, -0.4}, mgl64.Vec3{-0.4, 2, 0.4},
-		mgl64.Vec3{0.4, 2, 0.4}, mgl64.Vec3{0.4, 2, -0.4})
+		mgl64.Vec3{0.4, 2, -0.4}, mgl64.Vec3{0.4, 2, 0.4},
+		mgl64.Vec3{-0.4, 2, 0.4}, mgl64.Vec3{-0.4, 2, -0.4})
 	return newScene(
 		mesh(s1p, s1i),
 		testShape{pos: s2p, idx: s2i, normals: smoothNormals(s2p, mgl64.Vec3{1.1, 0.5, -0.4})},

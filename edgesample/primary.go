@@ -11,14 +11,16 @@ import (
 // Primary samples points on the screen-space projections of the edges that
 // can carry a discontinuity seen from the camera (primary visibility, Li et
 // al. 2018, section 4.1): an edge is chosen with probability proportional to
-// the length of its projection clipped to the film, then a point uniformly
-// on the clipped part. Build it with NewPrimary; it is read-only afterwards
-// and safe for concurrent use. Rebuild it after the camera or the vertices
-// move.
+// the length of its projection clipped to the film times its expected jump
+// (Edges.JumpWeight from the camera: 1 for silhouettes and boundaries, the
+// Jump factor for Sharp edges that are not silhouettes), then a point
+// uniformly on the clipped part. Build it with NewPrimary; it is read-only
+// afterwards and safe for concurrent use. Rebuild it after the camera or the
+// vertices move.
 type Primary struct {
 	cands []primaryCand
 	dist  *render.Distribution1D
-	total float64
+	total float64 // clipped screen length of all candidates
 	// candOf maps an edge to its entry in cands, -1 when it has none.
 	candOf []int32
 }
@@ -29,6 +31,7 @@ type primaryCand struct {
 	t0, t1 float64    // 3D clip of the edge to the depth range
 	a, b   mgl64.Vec2 // film coordinates of the clipped end points
 	s0, s1 float64    // part of [0,1] along a..b inside the film
+	jump   float64    // expected-jump factor (1 without the weighting)
 }
 
 // PrimarySample is a point on a projected edge.
@@ -55,15 +58,30 @@ type PrimarySample struct {
 	Normal mgl64.Vec2
 }
 
-// NewPrimary prepares primary edge sampling for the camera cam: it keeps
-// the edges that are Candidates seen from cam.Origin, clips each to the
-// camera's depth range in 3D (camera-space depth z between max(cam.Near,
-// 1e-6*scale) and cam.Far, scale being the largest distance of a scene
-// vertex from the camera: nearer and farther points are never seen) and its
-// projection to the film rectangle [0,W]x[0,H] (Liang-Barsky), and weighs
-// it by its clipped screen length. Edges entirely off the film or behind
-// the camera get weight zero.
+// PrimaryOptions selects the primary sampler's edge weights.
+type PrimaryOptions struct {
+	// NoJumpWeight weighs every candidate by its clipped screen length
+	// alone (Li et al. 2018, section 4.1), without the expected-jump
+	// factor.
+	NoJumpWeight bool
+}
+
+// NewPrimary prepares primary edge sampling for the camera cam with the
+// default options: NewPrimaryWith(s, e, cam, PrimaryOptions{}).
 func NewPrimary(s *render.Scene, e *Edges, cam *render.Camera) *Primary {
+	return NewPrimaryWith(s, e, cam, PrimaryOptions{})
+}
+
+// NewPrimaryWith prepares primary edge sampling for the camera cam: it
+// keeps the edges that are Candidates seen from cam.Origin, clips each to
+// the camera's depth range in 3D (camera-space depth z between
+// max(cam.Near, 1e-6*scale) and cam.Far, scale being the largest distance
+// of a scene vertex from the camera: nearer and farther points are never
+// seen) and its projection to the film rectangle [0,W]x[0,H]
+// (Liang-Barsky), and weighs it by its clipped screen length times
+// Edges.JumpWeight from cam.Origin (unless o.NoJumpWeight). Edges entirely
+// off the film or behind the camera get weight zero.
+func NewPrimaryWith(s *render.Scene, e *Edges, cam *render.Camera, o PrimaryOptions) *Primary {
 	pr := &Primary{candOf: make([]int32, len(e.List))}
 	scale := 0.0
 	for _, sh := range s.Shapes {
@@ -86,12 +104,17 @@ func NewPrimary(s *render.Scene, e *Edges, cam *render.Camera) *Primary {
 	found := make([][]primaryCand, len(chunks))
 	parallelChunks(chunks, func(k int) {
 		for i := chunks[k][0]; i < chunks[k][1]; i++ {
-			if !e.Candidate(s, i, cam.Origin) {
+			jw := e.JumpWeight(s, i, cam.Origin)
+			if !(jw > 0) {
 				continue
+			}
+			if o.NoJumpWeight {
+				jw = 1
 			}
 			v0, v1 := e.Vertices(s, i)
 			if c, ok := clipEdge(cam, v0, v1, zNear, zFar, W, H); ok {
 				c.edge = int32(i)
+				c.jump = jw
 				found[k] = append(found[k], c)
 			}
 		}
@@ -109,12 +132,13 @@ func NewPrimary(s *render.Scene, e *Edges, cam *render.Camera) *Primary {
 		for _, c := range f {
 			pr.candOf[c.edge] = int32(len(pr.cands))
 			pr.cands = append(pr.cands, c)
-			weights = append(weights, c.b.Sub(c.a).Len()*(c.s1-c.s0))
+			l := c.b.Sub(c.a).Len() * (c.s1 - c.s0)
+			pr.total += l
+			weights = append(weights, l*c.jump)
 		}
 	}
 	if len(weights) > 0 {
 		pr.dist = render.NewDistribution1D(weights)
-		pr.total = pr.dist.Sum
 	}
 	return pr
 }
@@ -232,8 +256,29 @@ func (p *Primary) NumCandidates() int { return len(p.cands) }
 // pixels.
 func (p *Primary) TotalLength() float64 { return p.total }
 
-// Pmf returns the probability that Sample picks edge i: its clipped screen
-// length over TotalLength, zero for edges that are not candidates.
+// TotalWeight returns the sum of the candidates' weights: clipped screen
+// length times expected jump, in pixels (TotalLength without the
+// weighting).
+func (p *Primary) TotalWeight() float64 {
+	if p.dist == nil {
+		return 0
+	}
+	return p.dist.Sum
+}
+
+// Weight returns edge i's weight: its clipped screen length in pixels times
+// its expected jump (Edges.JumpWeight from the camera, 1 with
+// NoJumpWeight); zero for edges that are not candidates.
+func (p *Primary) Weight(i int) float64 {
+	if i < 0 || i >= len(p.candOf) || p.candOf[i] < 0 {
+		return 0
+	}
+	c := &p.cands[p.candOf[i]]
+	return c.b.Sub(c.a).Len() * (c.s1 - c.s0) * c.jump
+}
+
+// Pmf returns the probability that Sample picks edge i: its Weight over
+// TotalWeight, zero for edges that are not candidates.
 func (p *Primary) Pmf(i int) float64 {
 	if i < 0 || i >= len(p.candOf) || p.candOf[i] < 0 {
 		return 0

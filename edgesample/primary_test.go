@@ -61,35 +61,54 @@ func TestPrimaryPmfProportionalToClippedLength(t *testing.T) {
 	s := testScene()
 	e := Extract(s)
 	cam := mustCamera(t, mgl64.Vec3{0.3, 1.2, 2.2}, mgl64.Vec3{0.2, 0.5, 0}, 50, 64, 48)
-	pr := NewPrimary(s, e, &cam)
-	if pr.NumCandidates() == 0 {
-		t.Fatal("no candidates")
-	}
-	sum, clipped := 0.0, 0
-	for i := range e.List {
-		v0, v1 := e.Vertices(s, i)
-		want := 0.0
-		if e.Candidate(s, i, cam.Origin) {
-			want = screenLength(&cam, v0, v1, 64)
+	for _, o := range []PrimaryOptions{{}, {NoJumpWeight: true}} {
+		pr := NewPrimaryWith(s, e, &cam, o)
+		if pr.NumCandidates() == 0 {
+			t.Fatal("no candidates")
 		}
-		got := pr.Pmf(i) * pr.TotalLength()
-		// The brute-force length is exact for pieces fully inside or out,
-		// and bisected to 1e-18 of a piece otherwise.
-		if !near(got, want, 1e-6) {
-			t.Fatalf("edge %d: clipped length %g, brute force %g", i, got, want)
+		sum, total, clipped, damped := 0.0, 0.0, 0, 0
+		for i := range e.List {
+			v0, v1 := e.Vertices(s, i)
+			length := 0.0
+			jw := e.JumpWeight(s, i, cam.Origin)
+			if jw > 0 {
+				length = screenLength(&cam, v0, v1, 64)
+			}
+			if (jw > 0) != e.Candidate(s, i, cam.Origin) {
+				t.Fatalf("edge %d: JumpWeight %g disagrees with Candidate", i, jw)
+			}
+			want := length
+			if !o.NoJumpWeight {
+				want *= jw
+			}
+			// The brute-force length is exact for pieces fully inside or
+			// out, and bisected to 1e-18 of a piece otherwise.
+			if got := pr.Weight(i); !near(got, want, 1e-6) {
+				t.Fatalf("%+v, edge %d: weight %g, clipped length %g times jump %g", o, i, got, length, jw)
+			}
+			if got := pr.Pmf(i) * pr.TotalWeight(); !near(got, want, 1e-6) {
+				t.Fatalf("%+v, edge %d: Pmf * TotalWeight %g, want %g", o, i, got, want)
+			}
+			sum += pr.Pmf(i)
+			total += length
+			ax, ay, _ := cam.Project(v0)
+			bx, by, _ := cam.Project(v1)
+			if length > 0 && math.Hypot(bx-ax, by-ay) > length*(1+1e-9) {
+				clipped++
+			}
+			if length > 0 && jw < 1 {
+				damped++
+			}
 		}
-		sum += pr.Pmf(i)
-		ax, ay, _ := cam.Project(v0)
-		bx, by, _ := cam.Project(v1)
-		if want > 0 && math.Hypot(bx-ax, by-ay) > want*(1+1e-9) {
-			clipped++
+		if !near(sum, 1, 1e-12) {
+			t.Fatalf("pmf sums to %g", sum)
 		}
-	}
-	if !near(sum, 1, 1e-12) {
-		t.Fatalf("pmf sums to %g", sum)
-	}
-	if clipped == 0 {
-		t.Fatal("the test scene clips no edge at the film's border")
+		if !near(pr.TotalLength(), total, 1e-6) {
+			t.Fatalf("TotalLength %g, sum of clipped lengths %g", pr.TotalLength(), total)
+		}
+		if clipped == 0 || damped == 0 {
+			t.Fatalf("the test scene clips %d edges at the film's border and damps %d Sharp edges", clipped, damped)
+		}
 	}
 }
 

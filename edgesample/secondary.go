@@ -9,16 +9,35 @@ import (
 	"github.com/invrender/invrender/render"
 )
 
-// SecondaryOptions selects the secondary sampler's strategy.
+// SecondaryOptions selects the secondary sampler's strategy. The zero
+// value is the recommended sampler: the hierarchy with expected-jump
+// weights, mixed with the emitter strategy (probability
+// DefaultEmitterFraction) when the scene has emissive triangles.
 type SecondaryOptions struct {
 	// Uniform is the baseline: choose among all edges in proportion to
 	// their length, ignoring p and n, and S uniformly on [0,1]. Samples that
 	// land on an edge that is not a candidate from p, or that lies entirely
-	// below the plane through p, are rejected.
+	// below the plane through p, are rejected. The other options are then
+	// ignored.
 	Uniform bool
 	// UniformPoint keeps the hierarchy's choice of the edge but draws S
-	// uniformly on [0,1] instead of equi-angularly.
+	// uniformly on [0,1] instead of equi-angularly (the emitter strategy
+	// keeps its own point sampling).
 	UniformPoint bool
+	// EmitterFraction is the probability q of the emitter-guided strategy
+	// at shading points that see an emitter; zero selects
+	// DefaultEmitterFraction, a negative value turns the strategy off (as
+	// NoEmitter). Values above 0.99 count as 0.99: the hierarchy must keep
+	// every candidate samplable. It has no effect in scenes without
+	// emissive triangles.
+	EmitterFraction float64
+	// NoEmitter turns the emitter-guided strategy off: edges are sampled
+	// with the hierarchy alone.
+	NoEmitter bool
+	// NoJumpWeight weighs candidate edges without their expected jump
+	// (Edges.JumpWeight): every candidate counts by its geometric
+	// importance alone, as a silhouette would.
+	NoJumpWeight bool
 }
 
 // Secondary samples edges, and points on them, that can carry a
@@ -27,11 +46,15 @@ type SecondaryOptions struct {
 // volume hierarchy over the edges; sampling descends it from the root,
 // choosing a child in proportion to an importance estimate, and at a leaf
 // picks an edge in proportion to its exact importance (zero for edges that
-// are not Candidates from the shading point). Build it with NewSecondary
-// after the vertices move; it is read-only afterwards and safe for
-// concurrent use.
+// are not Candidates from the shading point). With emissive triangles in
+// the scene it mixes in the emitter-guided strategy (see EmitterFraction).
+// Build it with NewSecondary after the vertices move; it is read-only
+// afterwards and safe for concurrent use.
 type Secondary struct {
 	opts SecondaryOptions
+	// q is the emitter strategy's probability where it applies (0 without
+	// clusters).
+	q float64
 	// pos holds every shape's positions, shape after shape.
 	pos []mgl64.Vec3
 	// recs are the edges in leaf order; edgePos maps an edge to its index
@@ -39,6 +62,10 @@ type Secondary struct {
 	recs    []secEdge
 	edgePos []int32
 	nodes   []secNode
+	// anch holds each node's anchored normal cones (anchorOK).
+	anch []anchor
+	// clusters are the emissive triangles' groups of the emitter strategy.
+	clusters []emitCluster
 
 	// uniform: the baseline's distribution over Edges.List by length.
 	uniform *render.Distribution1D
@@ -46,10 +73,12 @@ type Secondary struct {
 
 // secEdge is an edge's cached record: global indices into pos of its end
 // points and opposite vertices (o1 = o0 without F1), its index in
-// Edges.List and its classification flags.
+// Edges.List, its classification flags and its Jump (1 when the options
+// turn the weighting off).
 type secEdge struct {
 	v0, v1, o0, o1 int32
 	edge           int32
+	jump           float32
 	flags          uint8
 }
 
@@ -72,19 +101,64 @@ type secNode struct {
 type nodeData struct {
 	box geom.AABB
 	// The node's edge lengths in three classes (see edgeClass): lA, edges
-	// that are candidates whatever the normal cone says; lS, smooth edges,
-	// each weighted by the fraction alpha/pi of directions from which it
-	// is a silhouette; lF, one-sided Sharp edges, candidates when a face
-	// faces the shading point.
+	// that are candidates whatever the normal cone says; lS, edges that are
+	// candidates where they are silhouettes, each weighted by the fraction
+	// alpha/pi of directions from which it is one; lF, one-sided Sharp
+	// edges, candidates when a face faces the shading point (weighted by
+	// their Jump).
 	lA, lS, lF float64
 	// The cone (axis, half-angle) bounding the unit normals of the faces
 	// of the node's lS and lF edges; cosT = -1 means the whole sphere,
 	// emptyCone that there are none.
 	axis       mgl64.Vec3
 	cosT, sinT float64
+	// tB and tF place the apexes c + tB axis and c + tF axis of the
+	// anchored cones (c the box's centre) when anch is set.
+	tB, tF float64
+	anch   bool
+	// rad is the radius of a sphere about the box's centre holding the
+	// node's edges: at most half the box's diagonal.
+	rad float64
 }
 
-// data decodes the node.
+// anchor holds the apex offsets of a node's anchored normal cones, in
+// float32 rounded conservatively (tB down, tF up), and the radius about
+// the box's centre of the sphere holding the node's edge end points
+// (rounded up; 0 when not computed).
+type anchor struct{ tB, tF, rad float32 }
+
+// noAnchor marks a node without anchored cones (tB > tF) or radius.
+var noAnchor = anchor{tB: 1, tF: -1}
+
+// anchorMinCos is the smallest cosine of a normal cone's half-angle for
+// which the anchored cones are kept (beyond it their half-angle pi/2 -
+// theta leaves too little to prove anything).
+const anchorMinCos = 0.05
+
+// anchorMaxCount is the largest node, in edges, given anchored cones.
+const anchorMaxCount = 1 << 12
+
+// anchorOK reports whether a decoded node has anchored cones.
+func (d *nodeData) anchorOK() bool {
+	return d.cosT != emptyCone && d.cosT >= anchorMinCos && d.cosT <= 1
+}
+
+// nodeData decodes node ni with its anchored cones and bounding radius.
+func (h *Secondary) nodeData(ni int32) nodeData {
+	d := h.nodes[ni].data()
+	if int(ni) < len(h.anch) {
+		a := &h.anch[ni]
+		if d.anchorOK() && a.tB <= a.tF {
+			d.tB, d.tF, d.anch = float64(a.tB), float64(a.tF), true
+		}
+		if r := float64(a.rad); r > 0 && r < d.rad {
+			d.rad = r
+		}
+	}
+	return d
+}
+
+// data decodes the node (without its anchored cones).
 func (nd *secNode) data() nodeData {
 	d := nodeData{
 		lA: float64(nd.lA), lS: float64(nd.lS), lF: float64(nd.lF),
@@ -93,6 +167,7 @@ func (nd *secNode) data() nodeData {
 	}
 	d.box.Min = mgl64.Vec3{float64(nd.lo[0]), float64(nd.lo[1]), float64(nd.lo[2])}
 	d.box.Max = mgl64.Vec3{float64(nd.hi[0]), float64(nd.hi[1]), float64(nd.hi[2])}
+	d.rad = 0.5 * d.box.Diagonal().Len()
 	if d.cosT >= -1 && d.cosT <= 1 {
 		d.sinT = math.Sqrt(max(0, 1-d.cosT*d.cosT))
 	}
@@ -159,7 +234,7 @@ func length32(x float64) float32 {
 
 const (
 	// leafSize is the largest number of edges in a leaf.
-	leafSize = 4
+	leafSize = 16
 	// splitEps is the weight of the defensive uniform component of every
 	// choice between two children (and among a leaf's edges): a child
 	// whose importance is positive is chosen with probability at least
@@ -169,6 +244,8 @@ const (
 	// cullMargin is the margin, in cosine, of the normal-cone orientation
 	// tests.
 	cullMargin = 1e-6
+	// anchorMargin is the margin, in sine, of the anchored-cone tests.
+	anchorMargin = 1e-6
 	// minFront is the smallest fraction of a node's one-sided Sharp edges
 	// counted as facing the shading point when the cone proves nothing.
 	minFront = 0.02

@@ -13,8 +13,9 @@ type SecondarySample struct {
 	// S locates the point M = V0 + S*(V1-V0), S in [0,1].
 	S float64
 	M mgl64.Vec3
-	// Pdf is the density of the sample in the measure dS: P(edge | p, n)
-	// times the density of S on [0,1].
+	// Pdf is the density of the sample in the measure (edge choice) x dS:
+	// the mixture over the strategies of P(edge | p, n) times the density
+	// of S on [0,1] (Secondary.Pdf).
 	Pdf float64
 }
 
@@ -22,14 +23,21 @@ type SecondarySample struct {
 // probability Pmf(p, n, edge), using u0, and a point on it using u1 (both
 // in [0,1)). n is the unit normal of the hemisphere that matters at p: edges
 // with no point strictly above the plane through p with normal n are never
-// chosen. ok is false when no edge was found (the descent may end in a
-// leaf whose edges are not candidates: Pmf sums to at most 1). The result
+// chosen. ok is false when no edge was found (a descent may end in a leaf
+// whose edges are not candidates: Pmf sums to at most 1). The result
 // depends only on the arguments; Sample does not allocate.
 //
-// S follows a mixture: uniform on [0,1] with probability 0.05, otherwise
-// equi-angular on the part of the edge above the plane (density in arc
-// length proportional to the angle the edge's line subtends at p), unless
-// the options ask for S uniform. Pdf is exact for the mixture.
+// With probability q(p) (SecondaryOptions.EmitterFraction where p sees an
+// emitter cluster, 0 elsewhere) u0 drives the emitter strategy: a cluster
+// in proportion to its power, an edge by the hierarchy's descent
+// restricted to the cluster's cone of directions, S equi-angularly on the
+// part of the edge inside the cone. Otherwise the hierarchy alone picks
+// the edge, and S follows a mixture: uniform on [0,1] with probability
+// 0.05, otherwise equi-angular on the part of the edge above the plane
+// (density in arc length proportional to the angle the edge's line
+// subtends at p), unless the options ask for S uniform. Pdf is the exact
+// density of the whole mixture, q p_emitter + (1-q) p_hierarchy, at the
+// returned (edge, S), whichever strategy drew it.
 func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bool) {
 	if !finite3(p) || !finite3(n) {
 		return SecondarySample{}, false
@@ -40,21 +48,146 @@ func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bo
 	if len(h.nodes) == 0 {
 		return SecondarySample{}, false
 	}
+	var ev emitView
+	q := h.emitterView(p, n, &ev)
+	u := clampU(u0)
+	var pos int32
+	var s float64
+	var skip int      // the component whose density is known
+	var known float64 // its density at (edge, S)
+	if u < q {
+		ci, ur := ev.pick(clampU(u / q))
+		if ci < 0 {
+			return SecondarySample{}, false
+		}
+		cone := &ev.cones[ci]
+		k, pmf, ok := h.descend(p, n, cone, ur)
+		if !ok {
+			return SecondarySample{}, false
+		}
+		pos = k
+		rec := &h.recs[pos]
+		v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
+		lo, hi, _ := coneInterval(v0, v1, p, n, cone)
+		_, fr := edgeImportanceRange(v0, v1, p, n, lo, hi)
+		s = fr.sampleInner(clampU(u1))
+		skip, known = ci, ev.prob[ci]*pmf*fr.innerPdf(s)
+	} else {
+		if q > 0 {
+			u = clampU((u - q) / (1 - q))
+		}
+		k, pmf, ok := h.descend(p, n, nil, u)
+		if !ok {
+			return SecondarySample{}, false
+		}
+		pos = k
+		rec := &h.recs[pos]
+		v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
+		pdfS := 1.0
+		if h.opts.UniformPoint {
+			s = u1
+		} else {
+			_, fr := edgeImportance(v0, v1, p, n)
+			s, pdfS = fr.samplePoint(u1)
+		}
+		skip, known = skipHierarchy, pmf*pdfS
+	}
+	pdf := h.mixturePdf(p, n, &ev, q, pos, s, skip, known)
+	if !(pdf > 0) || math.IsInf(pdf, 0) {
+		return SecondarySample{}, false
+	}
+	rec := &h.recs[pos]
+	return SecondarySample{Edge: rec.edge, S: s, M: lerp3(h.pos[rec.v0], h.pos[rec.v1], s), Pdf: pdf}, true
+}
+
+const (
+	// skipHierarchy names the hierarchy's component for mixturePdf.
+	skipHierarchy = -1
+	// skipNone names no component.
+	skipNone = -2
+)
+
+// mixturePdf returns the density q p_emitter + (1-q) p_hierarchy of the
+// edge recs[pos] at S seen from (p, n), ev being emitterView's clusters and
+// q its result. The component skip (a cluster index, skipHierarchy or
+// skipNone) is not recomputed: its density, including the cluster's
+// probability, is known.
+func (h *Secondary) mixturePdf(p, n mgl64.Vec3, ev *emitView, q float64, pos int32, s float64, skip int, known float64) float64 {
+	if !(s >= 0 && s <= 1) {
+		return 0
+	}
+	var pH float64
+	if skip == skipHierarchy {
+		pH = known
+	} else {
+		pH = h.hierPdf(p, n, pos, s)
+	}
+	if q == 0 {
+		return pH
+	}
+	pE := 0.0
+	rec := &h.recs[pos]
+	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
+	for ci := 0; ci < ev.n; ci++ {
+		if ci == skip {
+			pE += known
+			continue
+		}
+		pc := ev.prob[ci]
+		if !(pc > 0) {
+			continue
+		}
+		cone := &ev.cones[ci]
+		lo, hi, ok := coneInterval(v0, v1, p, n, cone)
+		if !ok || s < lo || s > hi {
+			continue
+		}
+		_, fr := edgeImportanceRange(v0, v1, p, n, lo, hi)
+		ds := fr.innerPdf(s)
+		if !(ds > 0) {
+			continue
+		}
+		if pm := h.pmfAt(p, n, cone, pos); pm > 0 {
+			pE += pc * pm * ds
+		}
+	}
+	return q*pE + (1-q)*pH
+}
+
+// hierPdf is the hierarchy's density of the edge recs[pos] at S.
+func (h *Secondary) hierPdf(p, n mgl64.Vec3, pos int32, s float64) float64 {
+	pmf := h.pmfAt(p, n, nil, pos)
+	if pmf == 0 {
+		return 0
+	}
+	if h.opts.UniformPoint {
+		return pmf
+	}
+	rec := &h.recs[pos]
+	_, fr := edgeImportance(h.pos[rec.v0], h.pos[rec.v1], p, n)
+	return pmf * fr.pointPdf(s)
+}
+
+// descend walks the hierarchy from the root with u, choosing children in
+// proportion to their importance seen from (p, n), restricted to the cone
+// c when it is not nil, and picks an edge of the leaf reached. It returns
+// the edge's index in recs and its probability; ok is false when the
+// descent finds no candidate.
+func (h *Secondary) descend(p, n mgl64.Vec3, c *dirCone, u float64) (pos int32, pmf float64, ok bool) {
 	var wa, wb [leafSize]float64
 	cur := &wa
 	ni := int32(0)
-	pmf := 1.0
-	u := clampU(u0)
+	pmf = 1
 	if h.nodes[0].right < 0 {
-		h.leafWeights(&h.nodes[0], p, n, cur)
+		h.leafWeights(&h.nodes[0], p, n, c, cur)
 	}
 	for h.nodes[ni].right >= 0 {
 		l, r := ni+1, h.nodes[ni].right
-		il := h.childImportance(l, p, n, &wa)
-		ir := h.childImportance(r, p, n, &wb)
+		il := h.childImportance(l, p, n, c, &wa)
+		ir := h.childImportance(r, p, n, c, &wb)
 		pl, ok := splitProb(il, ir)
 		if !ok {
-			return SecondarySample{}, false
+			return 0, 0, false
 		}
 		if u < pl {
 			u = clampU(u / pl)
@@ -69,23 +202,46 @@ func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bo
 	nd := &h.nodes[ni]
 	k, pk := pickLeaf(cur, int(nd.count), u)
 	if k < 0 {
-		return SecondarySample{}, false
+		return 0, 0, false
 	}
 	pmf *= pk
-	rec := &h.recs[nd.start+int32(k)]
-	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
-	var s, pdfS float64
-	if h.opts.UniformPoint {
-		s, pdfS = u1, 1
-	} else {
-		_, fr := edgeImportance(v0, v1, p, n)
-		s, pdfS = fr.samplePoint(u1)
+	if !(pmf > 0) {
+		return 0, 0, false
 	}
-	pdf := pmf * pdfS
-	if !(pdf > 0) {
-		return SecondarySample{}, false
+	return nd.start + int32(k), pmf, true
+}
+
+// pmfAt returns the probability that descend(p, n, c, .) picks recs[pos]:
+// the same choices, followed towards pos.
+func (h *Secondary) pmfAt(p, n mgl64.Vec3, c *dirCone, pos int32) float64 {
+	var wa, wb [leafSize]float64
+	cur := &wa
+	ni := int32(0)
+	pmf := 1.0
+	if h.nodes[0].right < 0 {
+		h.leafWeights(&h.nodes[0], p, n, c, cur)
 	}
-	return SecondarySample{Edge: rec.edge, S: s, M: lerp3(v0, v1, s), Pdf: pdf}, true
+	for h.nodes[ni].right >= 0 {
+		l, r := ni+1, h.nodes[ni].right
+		il := h.childImportance(l, p, n, c, &wa)
+		ir := h.childImportance(r, p, n, c, &wb)
+		pl, ok := splitProb(il, ir)
+		if !ok {
+			return 0
+		}
+		if pos < h.nodes[l].start+h.nodes[l].count {
+			pmf *= pl
+			ni, cur = l, &wa
+		} else {
+			pmf *= 1 - pl
+			ni, cur = r, &wb
+		}
+		if pmf == 0 {
+			return 0
+		}
+	}
+	nd := &h.nodes[ni]
+	return pmf * leafProb(cur, int(nd.count), int(pos-nd.start))
 }
 
 func (h *Secondary) sampleUniform(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bool) {
@@ -112,8 +268,10 @@ func (h *Secondary) recContributes(rec *secEdge, p, n mgl64.Vec3) bool {
 }
 
 // Pmf returns the probability that Sample(p, n, ., .) picks edge (an index
-// into Edges.List); zero for edges that are not candidates from p or lie
-// entirely below the plane.
+// into Edges.List), whichever strategy: (1-q) times the hierarchy's
+// probability plus q times the sum over emitter clusters of the cluster's
+// probability times that of the restricted descent. It is zero for edges
+// that are not candidates from p or lie entirely below the plane.
 func (h *Secondary) Pmf(p, n mgl64.Vec3, edge int) float64 {
 	if !finite3(p) || !finite3(n) || edge < 0 {
 		return 0
@@ -128,66 +286,75 @@ func (h *Secondary) Pmf(p, n mgl64.Vec3, edge int) float64 {
 		return 0
 	}
 	pos := h.edgePos[edge]
-	var wa, wb [leafSize]float64
-	cur := &wa
-	ni := int32(0)
-	pmf := 1.0
-	if h.nodes[0].right < 0 {
-		h.leafWeights(&h.nodes[0], p, n, cur)
-	}
-	for h.nodes[ni].right >= 0 {
-		l, r := ni+1, h.nodes[ni].right
-		il := h.childImportance(l, p, n, &wa)
-		ir := h.childImportance(r, p, n, &wb)
-		pl, ok := splitProb(il, ir)
-		if !ok {
-			return 0
-		}
-		if pos < h.nodes[l].start+h.nodes[l].count {
-			pmf *= pl
-			ni, cur = l, &wa
-		} else {
-			pmf *= 1 - pl
-			ni, cur = r, &wb
-		}
-		if pmf == 0 {
-			return 0
-		}
-	}
-	nd := &h.nodes[ni]
-	return pmf * leafProb(cur, int(nd.count), int(pos-nd.start))
-}
-
-// Pdf returns the density of Sample(p, n, ., .) returning edge at S: Pmf
-// times the density of S.
-func (h *Secondary) Pdf(p, n mgl64.Vec3, edge int, s float64) float64 {
-	pmf := h.Pmf(p, n, edge)
-	if pmf == 0 || !(s >= 0 && s <= 1) {
-		return 0
-	}
-	if h.opts.Uniform || h.opts.UniformPoint {
+	var ev emitView
+	q := h.emitterView(p, n, &ev)
+	pmf := h.pmfAt(p, n, nil, pos)
+	if q == 0 {
 		return pmf
 	}
-	rec := &h.recs[h.edgePos[edge]]
-	_, fr := edgeImportance(h.pos[rec.v0], h.pos[rec.v1], p, n)
-	return pmf * fr.pointPdf(s)
+	pE := 0.0
+	for ci := 0; ci < ev.n; ci++ {
+		if pc := ev.prob[ci]; pc > 0 {
+			pE += pc * h.pmfAt(p, n, &ev.cones[ci], pos)
+		}
+	}
+	return q*pE + (1-q)*pmf
 }
 
-// childImportance returns the importance of node ni seen from (p, n): the
-// sum of its edges' exact importances for a leaf (written to w), the
-// bound of nodeImportance for an inner node.
-func (h *Secondary) childImportance(ni int32, p, n mgl64.Vec3, w *[leafSize]float64) float64 {
+// Pdf returns the density of Sample(p, n, ., .) returning edge at S, in the
+// measure (edge choice) x dS: the mixture of the two strategies (see
+// Sample).
+func (h *Secondary) Pdf(p, n mgl64.Vec3, edge int, s float64) float64 {
+	if !finite3(p) || !finite3(n) || edge < 0 || !(s >= 0 && s <= 1) {
+		return 0
+	}
+	if h.opts.Uniform {
+		return h.Pmf(p, n, edge)
+	}
+	if edge >= len(h.edgePos) {
+		return 0
+	}
+	var ev emitView
+	q := h.emitterView(p, n, &ev)
+	return h.mixturePdf(p, n, &ev, q, h.edgePos[edge], s, skipNone, 0)
+}
+
+// EmitterFraction returns the probability of the emitter strategy at
+// shading points that see an emitter cluster (0 when it is off or the
+// scene has no emissive triangles).
+func (h *Secondary) EmitterFraction() float64 { return h.q }
+
+// childImportance returns the importance of node ni seen from (p, n),
+// restricted to the cone c when it is not nil: the sum of its edges'
+// exact importances for a leaf (written to w), the bound of nodeImportance
+// (times coneFactor) for an inner node.
+func (h *Secondary) childImportance(ni int32, p, n mgl64.Vec3, c *dirCone, w *[leafSize]float64) float64 {
 	nd := &h.nodes[ni]
 	if nd.right < 0 {
-		return h.leafWeights(nd, p, n, w)
+		return h.leafWeights(nd, p, n, c, w)
 	}
-	d := nd.data()
-	return nodeImportance(&d, p, n)
+	d := h.nodeData(ni)
+	imp := nodeImportance(&d, p, n)
+	if c == nil || imp == 0 {
+		return imp
+	}
+	f := coneFactor(&d, p, c)
+	if f == 0 {
+		return 0
+	}
+	imp *= f
+	if !(imp > 0) {
+		return tinyImportance
+	}
+	return imp
 }
 
-// leafWeights writes the importance of each of a leaf's edges (zero for
-// those that are not candidates from p) and returns their sum.
-func (h *Secondary) leafWeights(nd *secNode, p, n mgl64.Vec3, w *[leafSize]float64) float64 {
+// leafWeights writes the importance of each of a leaf's edges and returns
+// their sum: zero for edges that are not candidates from p, otherwise the
+// edge's clipped angular measure (edgeImportance) times its expected jump
+// (candidateWeight with the record's Jump). With a cone c only the part of
+// the edge whose directions lie inside c counts (coneInterval).
+func (h *Secondary) leafWeights(nd *secNode, p, n mgl64.Vec3, c *dirCone, w *[leafSize]float64) float64 {
 	sum := 0.0
 	for k := 0; k < leafSize; k++ {
 		w[k] = 0
@@ -196,11 +363,27 @@ func (h *Secondary) leafWeights(nd *secNode, p, n mgl64.Vec3, w *[leafSize]float
 		}
 		rec := &h.recs[nd.start+int32(k)]
 		v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
-		imp, _ := edgeImportance(v0, v1, p, n)
-		if imp > 0 && candidate(rec.flags, v0, v1, h.pos[rec.o0], h.pos[rec.o1], p) {
-			w[k] = imp
-			sum += imp
+		jw := candidateWeight(rec.flags, float64(rec.jump), v0, v1, h.pos[rec.o0], h.pos[rec.o1], p)
+		if !(jw > 0) {
+			continue
 		}
+		lo, hi := 0.0, 1.0
+		if c != nil {
+			var ok bool
+			if lo, hi, ok = coneInterval(v0, v1, p, n, c); !ok {
+				continue
+			}
+		}
+		imp, _ := edgeImportanceRange(v0, v1, p, n, lo, hi)
+		if !(imp > 0) {
+			continue
+		}
+		imp *= jw
+		if !(imp > 0) {
+			imp = tinyImportance
+		}
+		w[k] = imp
+		sum += imp
 	}
 	if math.IsInf(sum, 1) {
 		sum = math.MaxFloat64
@@ -287,23 +470,23 @@ func pickLeaf(w *[leafSize]float64, count int, u float64) (int, float64) {
 // of the node is a candidate from p; positive otherwise.
 func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
 	mn, mx := nd.box.Min, nd.box.Max
-	hmax, diag2 := 0.0, 0.0
+	hmax := 0.0
 	for k := 0; k < 3; k++ {
 		lo, hi := n[k]*(mn[k]-p[k]), n[k]*(mx[k]-p[k])
 		hmax += max(lo, hi)
-		ek := mx[k] - mn[k]
-		diag2 += ek * ek
 	}
+	c := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
+	v := c.Sub(p)
+	// The sphere about the centre holding the edges bounds the height too.
+	hmax = min(hmax, n.Dot(v)+nd.rad)
 	if !(hmax > 0) {
 		return 0
 	}
-	L := effLength(nd, p, diag2)
+	L := effLength(nd, p)
 	if !(L > 0) {
 		return 0
 	}
-	r2 := 0.25 * diag2
-	c := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
-	v := c.Sub(p)
+	r2 := nd.rad * nd.rad
 	dc2 := v.Dot(v)
 	d2 := max(dc2, r2)
 	if !(d2 > 0) {
@@ -344,18 +527,40 @@ func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
 // and theta the sum of the two half-angles: all faces face p when
 // phi + theta < pi/2 and all face away when phi - theta > pi/2. It is zero
 // only when no edge of the node can be a candidate.
-func effLength(nd *nodeData, p mgl64.Vec3, diag2 float64) float64 {
+func effLength(nd *nodeData, p mgl64.Vec3) float64 {
 	if nd.cosT == emptyCone {
 		return nd.lA
 	}
 	if nd.cosT <= -1 {
 		return nd.lA + nd.lS + 0.5*nd.lF
 	}
+	if nd.anch {
+		// The anchored cones (secBuilder.anchors): p inside the back one
+		// sees every face from behind, inside the front one from the
+		// front. The margin covers the rounding of the tests.
+		c := nd.box.Centroid()
+		sinM := nd.sinT + anchorMargin
+		v := p.Sub(c.Add(nd.axis.Mul(nd.tB)))
+		if -nd.axis.Dot(v) > sinM*v.Len() {
+			return nd.lA // all face away
+		}
+		v = p.Sub(c.Add(nd.axis.Mul(nd.tF)))
+		if nd.axis.Dot(v) > sinM*v.Len() {
+			return nd.lA + nd.lF // all face p
+		}
+	}
+	// Where the node may straddle the silhouette its smooth length counts
+	// more: an edge with dihedral angle alpha is a silhouette from the
+	// fraction alpha/pi of all directions (the weight in lS) but from
+	// about alpha/(2 theta) of the directions from which a patch whose
+	// normals span 2 theta shows both sides. Since alpha <= 2 theta for
+	// every edge in the cone, lS scaled so never exceeds the length.
+	lS := nd.lS * math.Max(1, 0.5*math.Pi/math.Atan2(nd.sinT, nd.cosT))
 	v := p.Sub(nd.box.Centroid())
 	dist2 := v.Dot(v)
-	r2 := 0.25 * diag2
+	r2 := nd.rad * nd.rad
 	if !(dist2 > r2*(1+1e-9)) {
-		return nd.lA + nd.lS + 0.5*nd.lF
+		return nd.lA + lS + 0.5*nd.lF
 	}
 	dist := math.Sqrt(dist2)
 	cosV := math.Sqrt(dist2-r2) / dist
@@ -365,7 +570,7 @@ func effLength(nd *nodeData, p mgl64.Vec3, diag2 float64) float64 {
 	cosPhi := nd.axis.Dot(v) / dist
 	if !(cosTh > cullMargin) {
 		// theta >= pi/2: nothing is proven.
-		return nd.lA + nd.lS + max(minFront, 0.5+0.5*cosPhi)*nd.lF
+		return nd.lA + lS + max(minFront, 0.5+0.5*cosPhi)*nd.lF
 	}
 	sinPhi := math.Sqrt(max(0, 1-cosPhi*cosPhi))
 	if cosPhi*cosTh-sinPhi*sinTh > cullMargin {
@@ -375,7 +580,7 @@ func effLength(nd *nodeData, p mgl64.Vec3, diag2 float64) float64 {
 		return nd.lA // all face away
 	}
 	f := min(1, max(minFront, 0.5+0.5*cosPhi/sinTh))
-	return nd.lA + nd.lS + f*nd.lF
+	return nd.lA + lS + f*nd.lF
 }
 
 // clampU keeps a remapped random number in [0, 1).

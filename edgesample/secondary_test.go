@@ -223,9 +223,8 @@ func TestCullingIsConservative(t *testing.T) {
 		p, _ := randomQuery(&r)
 		for ni := range h.nodes {
 			nd := &h.nodes[ni]
-			data := nd.data()
-			d := data.box.Diagonal()
-			if effLength(&data, p, d.Dot(d)) != 0 {
+			data := h.nodeData(int32(ni))
+			if effLength(&data, p) != 0 {
 				continue
 			}
 			culledNodes++
@@ -243,13 +242,21 @@ func TestCullingIsConservative(t *testing.T) {
 
 // checkSecondary verifies (a) the pmf sums to at most 1 and matches the
 // frequencies of Sample, (b) exactly the edges that are candidates above
-// the plane have a positive pmf, (c) Pdf = Pmf * density of S.
-func checkSecondary(t *testing.T, s *render.Scene, e *Edges, h *Secondary, queries, N int, seed uint64) {
+// the plane have a positive pmf, (c) Sample's Pdf is Pdf at the returned
+// (edge, S), and (d) for a few edges per query, Pdf integrates over S to
+// Pmf: the density in S that Pdf claims is the one of the edge's samples.
+// It reports how many queries used the emitter strategy.
+func checkSecondary(t *testing.T, s *render.Scene, e *Edges, h *Secondary, queries, N int, seed uint64) int {
 	t.Helper()
 	r := geom.NewRNG(seed, 0, 0, 0)
 	alpha := stattest.SidakAlpha(1e-3, queries)
+	mixed := 0
 	for q := 0; q < queries; q++ {
 		p, n := randomQuery(&r)
+		var ev emitView
+		if h.emitterView(p, n, &ev) > 0 {
+			mixed++
+		}
 		pmf := make([]float64, e.Len())
 		sum := 0.0
 		for i := range pmf {
@@ -282,19 +289,8 @@ func checkSecondary(t *testing.T, s *render.Scene, e *Edges, h *Secondary, queri
 			if es.M.Sub(v0.Add(v1.Sub(v0).Mul(es.S))).Len() > 1e-12 {
 				t.Fatalf("M %v is not V0 + S(V1-V0)", es.M)
 			}
-			if want := h.Pdf(p, n, int(es.Edge), es.S); !near(es.Pdf, want, 1e-12) {
+			if want := h.Pdf(p, n, int(es.Edge), es.S); !near(es.Pdf, want, 1e-12) || !(want > 0) {
 				t.Fatalf("Pdf %g, Pdf() %g", es.Pdf, want)
-			}
-			ratio := es.Pdf / pmf[es.Edge]
-			if h.opts.Uniform || h.opts.UniformPoint {
-				if !near(ratio, 1, 1e-12) {
-					t.Fatalf("uniform S: Pdf/Pmf = %g", ratio)
-				}
-			} else {
-				_, fr := edgeImportance(v0, v1, p, n)
-				if !near(ratio, fr.pointPdf(es.S), 1e-9) {
-					t.Fatalf("Pdf/Pmf = %g, point density %g", ratio, fr.pointPdf(es.S))
-				}
 			}
 		}
 		exp := make([]float64, e.Len()+1)
@@ -308,13 +304,97 @@ func checkSecondary(t *testing.T, s *render.Scene, e *Edges, h *Secondary, queri
 		if chi2, dof, pv := stattest.ChiSquare(obs, exp, 5); pv < alpha {
 			t.Fatalf("query %d (p %v n %v): chi-square %g with %d dof, p = %g", q, p, n, chi2, dof, pv)
 		}
+		// (d) on the most frequent edge and two others with a positive pmf.
+		best := 0
+		for i := range pmf {
+			if obs[i] > obs[best] {
+				best = i
+			}
+		}
+		checked := []int{best}
+		for tries := 0; tries < 50 && len(checked) < 3; tries++ {
+			if i := r.Intn(e.Len()); pmf[i] > 0 {
+				checked = append(checked, i)
+			}
+		}
+		for _, i := range checked {
+			if !(pmf[i] > 0) {
+				continue
+			}
+			got := integratePdf(h, &ev, p, n, i)
+			if !near(got, pmf[i], 1e-6) {
+				t.Fatalf("query %d (p %v n %v), edge %d: Pdf integrates to %.10g over S, Pmf %.10g", q, p, n, i, got, pmf[i])
+			}
+		}
+	}
+	return mixed
+}
+
+// integratePdf integrates Pdf(p, n, i, S) over S in [0,1] by quadrature,
+// split where the density may jump (the plane through p, the ends of the
+// parts of the edge inside the emitter clusters' cones of ev) and refined
+// about the foot of the perpendicular from p, where the equi-angular
+// densities peak.
+func integratePdf(h *Secondary, ev *emitView, p, n mgl64.Vec3, i int) float64 {
+	k := i
+	if h.edgePos != nil {
+		k = int(h.edgePos[i])
+	}
+	rec := &h.recs[k]
+	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
+	cuts := []float64{0, 1}
+	za, zb := n.Dot(v0.Sub(p)), n.Dot(v1.Sub(p))
+	if (za < 0) != (zb < 0) {
+		cuts = append(cuts, za/(za-zb))
+	}
+	for c := 0; c < ev.n; c++ {
+		if ev.prob[c] > 0 {
+			if lo, hi, ok := coneInterval(v0, v1, p, n, &ev.cones[c]); ok {
+				cuts = append(cuts, lo, hi)
+			}
+		}
+	}
+	sort.Float64s(cuts)
+	ed := v1.Sub(v0)
+	L2 := ed.Dot(ed)
+	foot := p.Sub(v0).Dot(ed) / L2
+	w := p.Sub(v0.Add(ed.Mul(foot))).Len() / math.Sqrt(L2)
+	f := func(s float64) float64 { return h.Pdf(p, n, i, s) }
+	sum := 0.0
+	for k := 0; k+1 < len(cuts); k++ {
+		if cuts[k+1] > cuts[k] {
+			sum += refined(f, cuts[k], cuts[k+1], foot, w)
+		}
+	}
+	return sum
+}
+
+func TestSecondaryMixture(t *testing.T) {
+	s := testScene()
+	e := Extract(s)
+	h := NewSecondary(s, e, SecondaryOptions{})
+	if h.EmitterFraction() != DefaultEmitterFraction {
+		t.Fatalf("emitter fraction %g with an area light", h.EmitterFraction())
+	}
+	if mixed := checkSecondary(t, s, e, h, 16, 10000, 21); mixed < 8 {
+		t.Fatalf("only %d of 16 queries used the emitter strategy", mixed)
 	}
 }
 
 func TestSecondaryHierarchy(t *testing.T) {
 	s := testScene()
 	e := Extract(s)
-	checkSecondary(t, s, e, NewSecondary(s, e, SecondaryOptions{}), 16, 10000, 21)
+	h := NewSecondary(s, e, SecondaryOptions{NoEmitter: true})
+	if h.EmitterFraction() != 0 {
+		t.Fatalf("emitter fraction %g with NoEmitter", h.EmitterFraction())
+	}
+	checkSecondary(t, s, e, h, 12, 10000, 26)
+}
+
+func TestSecondaryNoJumpWeight(t *testing.T) {
+	s := testScene()
+	e := Extract(s)
+	checkSecondary(t, s, e, NewSecondary(s, e, SecondaryOptions{NoJumpWeight: true, EmitterFraction: 0.8}), 6, 10000, 27)
 }
 
 func TestSecondaryUniformPoint(t *testing.T) {
@@ -343,19 +423,43 @@ func TestSecondaryAfterMove(t *testing.T) {
 	checkSecondary(t, s, e, NewSecondary(s, e, SecondaryOptions{}), 4, 10000, 25)
 }
 
+// estimateEdges returns the mean and variance of h(edge, S)/Pdf over N
+// samples of the sampler (failed samples count 0).
+func estimateEdges(hs *Secondary, p, n mgl64.Vec3, h func(int, float64) float64, N int, r *geom.RNG) (mean, variance float64) {
+	sum, sum2 := 0.0, 0.0
+	for k := 0; k < N; k++ {
+		es, ok := hs.Sample(p, n, r.Float64(), r.Float64())
+		f := 0.0
+		if ok {
+			f = h(int(es.Edge), es.S) / es.Pdf
+		}
+		sum += f
+		sum2 += f * f
+	}
+	mean = sum / float64(N)
+	return mean, math.Max(0, sum2/float64(N)-mean*mean)
+}
+
 // TestSecondaryEstimator checks the estimator of the boundary-like integral
 //
 //	sum over contributing edges of int_0^1 h(S) dS,
 //	h(S) = |V1-V0| max(0, n.(M-p)) / |M-p|^3,
 //
 // (a cosine-weighted angular measure of the edges) against quadrature with
-// the hierarchy and the uniform baseline, and that the hierarchy's
-// variance is lower.
+// the hierarchy, the mixture with the emitter strategy and the uniform
+// baseline, and that the hierarchy's variance is lower than the
+// baseline's.
 func TestSecondaryEstimator(t *testing.T) {
 	s := testScene()
 	e := Extract(s)
-	hier := NewSecondary(s, e, SecondaryOptions{})
-	unif := NewSecondary(s, e, SecondaryOptions{Uniform: true})
+	samplers := []struct {
+		name string
+		h    *Secondary
+	}{
+		{"hierarchy", NewSecondary(s, e, SecondaryOptions{NoEmitter: true})},
+		{"mixture", NewSecondary(s, e, SecondaryOptions{})},
+		{"uniform", NewSecondary(s, e, SecondaryOptions{Uniform: true})},
+	}
 	queries := []struct{ p, n mgl64.Vec3 }{
 		{mgl64.Vec3{0.9, 1.3, 0.8}, mgl64.Vec3{-1, -1, -0.5}.Normalize()},
 		{mgl64.Vec3{-1.2, 0.4, 0.3}, mgl64.Vec3{1, 0.2, 0}.Normalize()},
@@ -382,31 +486,160 @@ func TestSecondaryEstimator(t *testing.T) {
 		if !(ref > 0) {
 			t.Fatalf("query %d: reference %g", qi, ref)
 		}
-		var variance [2]float64
-		for m, h := range []*Secondary{hier, unif} {
+		variance := make([]float64, len(samplers))
+		for m, sm := range samplers {
 			r := geom.NewRNG(31, uint64(qi), uint64(m), 0)
-			sum, sum2 := 0.0, 0.0
-			for k := 0; k < N; k++ {
-				es, ok := h.Sample(p, n, r.Float64(), r.Float64())
-				f := 0.0
-				if ok {
-					f = hfun(int(es.Edge), es.S) / es.Pdf
-				}
-				sum += f
-				sum2 += f * f
-			}
-			mean := sum / N
-			v := math.Max(0, sum2/N-mean*mean)
+			mean, v := estimateEdges(sm.h, p, n, hfun, N, &r)
 			variance[m] = v
 			se := math.Sqrt(v / N)
 			if math.Abs(mean-ref) > 4*se+1e-9*ref {
-				t.Errorf("query %d, %s: estimate %g +- %g, reference %g", qi, []string{"hierarchy", "uniform"}[m], mean, se, ref)
+				t.Errorf("query %d, %s: estimate %g +- %g, reference %g", qi, sm.name, mean, se, ref)
 			}
 		}
-		t.Logf("query %d: reference %.6g, variance hierarchy %.4g, uniform %.4g (ratio %.1f)",
-			qi, ref, variance[0], variance[1], variance[1]/variance[0])
-		if !(variance[0] < variance[1]) {
-			t.Errorf("query %d: hierarchy variance %g not below uniform %g", qi, variance[0], variance[1])
+		t.Logf("query %d: reference %.6g, variance hierarchy %.4g, mixture %.4g, uniform %.4g",
+			qi, ref, variance[0], variance[1], variance[2])
+		if !(variance[0] < variance[2]) {
+			t.Errorf("query %d: hierarchy variance %g not below uniform %g", qi, variance[0], variance[2])
+		}
+	}
+}
+
+// lightHit reports whether the ray from p through x meets the emissive
+// quad of testScene (y = 2, |x|, |z| <= 0.4), enlarged by 1 % so that its
+// own sides count as inside.
+func lightHit(p, x mgl64.Vec3) bool {
+	d := x.Sub(p)
+	if !(d[1] > 0) || p[1] >= 2 {
+		return false
+	}
+	t := (2 - p[1]) / d[1]
+	hx, hz := p[0]+t*d[0], p[2]+t*d[2]
+	return math.Abs(hx) <= 0.404 && math.Abs(hz) <= 0.404
+}
+
+// hitInterval returns the range of S in [0,1] whose points are seen from
+// p towards the light (lightHit), found on a fine grid and refined by
+// bisection (the set is an interval: a line meets the convex cone of
+// directions to the quad in a segment).
+func hitInterval(v0, v1, p mgl64.Vec3) (lo, hi float64, ok bool) {
+	in := func(s float64) bool { return lightHit(p, v0.Add(v1.Sub(v0).Mul(s))) }
+	const grid = 2048
+	first, last := -1, -1
+	for k := 0; k <= grid; k++ {
+		if in(float64(k) / grid) {
+			if first < 0 {
+				first = k
+			}
+			last = k
+		}
+	}
+	if first < 0 {
+		return 0, 0, false
+	}
+	edge := func(a, b float64) float64 { // in(a) != in(b)
+		ia := in(a)
+		for it := 0; it < 60; it++ {
+			m := 0.5 * (a + b)
+			if in(m) == ia {
+				a = m
+			} else {
+				b = m
+			}
+		}
+		return 0.5 * (a + b)
+	}
+	lo, hi = 0, 1
+	if first > 0 {
+		lo = edge(float64(first-1)/grid, float64(first)/grid)
+	}
+	if last < grid {
+		hi = edge(float64(last)/grid, float64(last+1)/grid)
+	}
+	return lo, hi, hi > lo
+}
+
+// TestSecondaryEstimatorShadow checks the estimator on a shadow-like
+// integrand: the cosine-weighted measure of TestSecondaryEstimator
+// restricted to the directions that reach the light (lightHit), where the
+// incident radiance jumps in direct lighting, times the edge's expected
+// jump (JumpWeight: 1 on silhouettes, the Jump factor on Sharp edges seen
+// from the front). The mixture with the emitter strategy and the hierarchy
+// alone agree with quadrature, and the mixture's variance is lower.
+func TestSecondaryEstimatorShadow(t *testing.T) {
+	s := testScene()
+	e := Extract(s)
+	hier := NewSecondary(s, e, SecondaryOptions{NoEmitter: true})
+	mix := NewSecondary(s, e, SecondaryOptions{})
+	// gain is the variance ratio (hierarchy over mixture) each query must
+	// reach: 2 in the penumbrae, where silhouettes cross the light; near
+	// the light only its own edges matter and the hierarchy alone finds
+	// them well, so the mixture must merely not lose much.
+	queries := []struct {
+		p, n mgl64.Vec3
+		gain float64
+	}{
+		{mgl64.Vec3{0.6, 0, 0.35}, mgl64.Vec3{0, 1, 0}, 2},   // on the plane, in the penumbra
+		{mgl64.Vec3{-0.45, 0, -0.5}, mgl64.Vec3{0, 1, 0}, 2}, // on the plane, near the shadow
+		{mgl64.Vec3{1.0, 0, -0.7}, mgl64.Vec3{0, 1, 0}, 2},   // under the small sphere
+		{mgl64.Vec3{0.3, 1.4, 0.5}, mgl64.Vec3{0.2, 1, -0.1}.Normalize(), 0.9},
+	}
+	const N = 40000
+	for qi, q := range queries {
+		p, n := q.p, q.n
+		jump := make([]float64, e.Len())
+		for i := range jump {
+			jump[i] = e.JumpWeight(s, i, p)
+		}
+		hfun := func(i int, sp float64) float64 {
+			v0, v1 := e.Vertices(s, i)
+			m := v0.Add(v1.Sub(v0).Mul(sp))
+			if !lightHit(p, m) {
+				return 0
+			}
+			x := m.Sub(p)
+			rr := x.Len()
+			return jump[i] * v1.Sub(v0).Len() * math.Max(0, n.Dot(x)) / (rr * rr * rr)
+		}
+		ref := 0.0
+		for i := range e.List {
+			if !contributes(s, e, i, p, n) {
+				continue
+			}
+			v0, v1 := e.Vertices(s, i)
+			lo, hi, ok := hitInterval(v0, v1, p)
+			if !ok {
+				continue
+			}
+			e3 := v1.Sub(v0)
+			L2 := e3.Dot(e3)
+			foot := p.Sub(v0).Dot(e3) / L2
+			w := p.Sub(v0.Add(e3.Mul(foot))).Len() / math.Sqrt(L2)
+			// Inside the interval the indicator is 1 (nudge the ends in).
+			g := func(sp float64) float64 {
+				sp = math.Min(math.Max(sp, lo+1e-12), hi-1e-12)
+				x := v0.Add(e3.Mul(sp)).Sub(p)
+				rr := x.Len()
+				return math.Sqrt(L2) * math.Max(0, n.Dot(x)) / (rr * rr * rr)
+			}
+			ref += jump[i] * refined(g, lo, hi, foot, w)
+		}
+		if !(ref > 0) {
+			t.Fatalf("query %d: reference %g", qi, ref)
+		}
+		var variance [2]float64
+		for m, h := range []*Secondary{hier, mix} {
+			r := geom.NewRNG(32, uint64(qi), uint64(m), 0)
+			mean, v := estimateEdges(h, p, n, hfun, N, &r)
+			variance[m] = v
+			se := math.Sqrt(v / N)
+			if math.Abs(mean-ref) > 4*se+1e-6*ref {
+				t.Errorf("query %d, %s: estimate %g +- %g, reference %g", qi, []string{"hierarchy", "mixture"}[m], mean, se, ref)
+			}
+		}
+		t.Logf("query %d: reference %.6g, variance hierarchy %.4g, mixture %.4g (ratio %.1f)",
+			qi, ref, variance[0], variance[1], variance[0]/variance[1])
+		if !(q.gain*variance[1] < variance[0]) {
+			t.Errorf("query %d: variance hierarchy %g, mixture %g: the ratio is below %g", qi, variance[0], variance[1], q.gain)
 		}
 	}
 }
@@ -474,12 +707,25 @@ func TestSecondaryDegenerateInputs(t *testing.T) {
 	if _, ok := h.Sample(mgl64.Vec3{0, 10, 0}, mgl64.Vec3{0, 1, 0}, 0.5, 0.5); ok {
 		t.Fatal("Sample found an edge above a point looking away from the scene")
 	}
-	// u at the ends of [0,1).
+	// u at the ends of [0,1) and beyond: a sample, when there is one, is
+	// valid; from a point facing the light every strategy finds one at
+	// some end.
 	p, n := mgl64.Vec3{0.9, 1.3, 0.8}, mgl64.Vec3{-1, -1, -0.5}.Normalize()
-	for _, u := range []float64{0, 0x1.fffffffffffffp-1} {
-		if es, ok := h.Sample(p, n, u, u); !ok || !(es.Pdf > 0) {
-			t.Fatalf("u = %g: sample %+v ok %v", u, es, ok)
+	found := 0
+	for _, u0 := range []float64{0, 0x1.fffffffffffffp-1, 1, -0.5, 2} {
+		for _, u1 := range []float64{0, 0x1.fffffffffffffp-1} {
+			es, ok := h.Sample(p, n, u0, u1)
+			if !ok {
+				continue
+			}
+			found++
+			if !(es.Pdf > 0) || !(es.S >= 0 && es.S <= 1) || !near(es.Pdf, h.Pdf(p, n, int(es.Edge), es.S), 1e-12) {
+				t.Fatalf("u = %g, %g: sample %+v", u0, u1, es)
+			}
 		}
+	}
+	if found == 0 {
+		t.Fatal("no sample at the ends of [0,1)")
 	}
 	// An empty scene.
 	empty := &render.Scene{}

@@ -56,6 +56,14 @@ type edgeFrame struct {
 // edge lies strictly above the plane through p with normal n), and the
 // frame for sampling a point on it.
 func edgeImportance(v0, v1, p, n mgl64.Vec3) (float64, edgeFrame) {
+	return edgeImportanceRange(v0, v1, p, n, 0, 1)
+}
+
+// edgeImportanceRange is edgeImportance for the part lo <= S <= hi of the
+// edge: the measure of the points of that part above the plane, and the
+// frame of that part (its S range is [lo, hi] clipped to the upper
+// half-space).
+func edgeImportanceRange(v0, v1, p, n mgl64.Vec3, lo, hi float64) (float64, edgeFrame) {
 	var f edgeFrame
 	a := v0.Sub(p)
 	b := v1.Sub(p)
@@ -69,11 +77,14 @@ func edgeImportance(v0, v1, p, n mgl64.Vec3) (float64, edgeFrame) {
 		return 0, f
 	}
 	w := e.Mul(1 / length)
-	sa, sb := 0.0, 1.0
+	sa, sb := lo, hi
 	if za < 0 {
-		sa = za / (za - zb)
+		sa = max(sa, za/(za-zb))
 	} else if zb < 0 {
-		sb = za / (za - zb)
+		sb = min(sb, za/(za-zb))
+	}
+	if !(sb > sa) {
+		return 0, f
 	}
 	lbase := a.Dot(w)
 	vo := a.Sub(w.Mul(lbase))
@@ -120,20 +131,25 @@ func (f *edgeFrame) samplePoint(u float64) (s, pdf float64) {
 		s = u / uniformPointFrac
 		return s, f.pointPdf(s)
 	}
-	u = (u - uniformPointFrac) / (1 - uniformPointFrac)
+	s = f.sampleInner((u - uniformPointFrac) / (1 - uniformPointFrac))
+	return s, f.pointPdf(s)
+}
+
+// sampleInner draws S by the non-uniform component of samplePoint alone:
+// equi-angularly on [sa, sb] (uniformly when the angle is degenerate, on
+// [0,1] when the range is).
+func (f *edgeFrame) sampleInner(u float64) float64 {
 	switch f.mode() {
 	case pointEquiAngular:
 		th0 := math.Atan(f.t0)
 		t := math.Tan(th0 + u*f.dtheta)
 		t = math.Min(math.Max(t, f.t0), f.t1)
-		s = (t*f.dc - f.lbase) / f.length
-		s = math.Min(math.Max(s, f.sa), f.sb)
+		s := (t*f.dc - f.lbase) / f.length
+		return math.Min(math.Max(s, f.sa), f.sb)
 	case pointClipped:
-		s = math.Min(f.sa+u*(f.sb-f.sa), f.sb)
-	default:
-		s = u
+		return math.Min(f.sa+u*(f.sb-f.sa), f.sb)
 	}
-	return s, f.pointPdf(s)
+	return u
 }
 
 // How the non-uniform component of samplePoint draws S.
@@ -158,19 +174,25 @@ func (f *edgeFrame) pointPdf(s float64) float64 {
 	if !(s >= 0 && s <= 1) {
 		return 0
 	}
-	pdf := uniformPointFrac
+	return uniformPointFrac + (1-uniformPointFrac)*f.innerPdf(s)
+}
+
+// innerPdf is the density of sampleInner at S.
+func (f *edgeFrame) innerPdf(s float64) float64 {
 	switch f.mode() {
 	case pointEquiAngular:
 		if s >= f.sa && s <= f.sb {
 			t := (f.lbase + s*f.length) / f.dc
-			pdf += (1 - uniformPointFrac) * f.length / (f.dc * (1 + t*t) * f.dtheta)
+			return f.length / (f.dc * (1 + t*t) * f.dtheta)
 		}
 	case pointClipped:
 		if s >= f.sa && s <= f.sb {
-			pdf += (1 - uniformPointFrac) / (f.sb - f.sa)
+			return 1 / (f.sb - f.sa)
 		}
 	default:
-		pdf += 1 - uniformPointFrac
+		if s >= 0 && s <= 1 {
+			return 1
+		}
 	}
-	return pdf
+	return 0
 }
