@@ -373,6 +373,8 @@ func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 	d := nodeData{box: l.box.Union(r.box), lA: l.lA + r.lA, lS: l.lS + r.lS, lF: l.lF + r.lF}
 	d.axis, d.cosT, d.sinT = mergeCones(l.axis, l.cosT, l.sinT, r.axis, r.cosT, r.sinT)
 	nd.pack(&d)
+	dec := nd.data()
+	b.h.anch[ni].boost = float32(silhouetteBoost(dec.cosT, dec.sinT))
 	if t.count <= anchorMaxCount {
 		b.anchors(ni, b.order[t.start:t.start+t.count])
 		b.radius(ni, b.order[t.start:t.start+t.count])
@@ -443,8 +445,9 @@ func (b *secBuilder) radius(ni int32, idx []int32) {
 		r2 = math.Max(r2, b.h.pos[r.v0].Sub(c).LenSqr())
 		r2 = math.Max(r2, b.h.pos[r.v1].Sub(c).LenSqr())
 	}
-	r := math.Sqrt(r2)
-	b.h.anch[ni].rad = roundUp32(r + 1e-6*d.rad)
+	half := 0.5 * d.box.Diagonal().Len()
+	r := math.Min(math.Sqrt(r2)+1e-6*half, half)
+	b.h.anch[ni].rad = roundUp32(r)
 }
 
 // leaf describes a leaf of the edges idx. Its normal cone is centred on

@@ -17,10 +17,11 @@ import (
 // The emitter strategy picks a cluster of emissive triangles in proportion
 // to its power (as next-event estimation picks a light; Veach 1997, section
 // 9.2, and pbrt-v4's power light sampler), bounds the directions from p to
-// the cluster by a cone, and samples an edge point whose direction lies in
-// that cone: the hierarchy's descent with every node's importance
-// restricted to the cone (zero when the cone of directions to the node's
-// bounding sphere misses it), and at the leaf the importance of the part of
+// the cluster by a cone (the pyramid over a planar light's rectangle), and
+// samples an edge point whose direction lies in that cone: the hierarchy's
+// descent with every node's importance scaled by an estimate of the
+// fraction of its directions inside the cone (coneFactor: zero when the
+// node provably misses it), and at the leaf the importance of the part of
 // each edge inside the cone, an interval of S found exactly. Combined with
 // the plain hierarchy by one-sample multiple importance sampling with the
 // balance heuristic (Veach and Guibas, "Optimally Combining Sampling

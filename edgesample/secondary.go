@@ -117,15 +117,18 @@ type nodeData struct {
 	tB, tF float64
 	anch   bool
 	// rad is the radius of a sphere about the box's centre holding the
-	// node's edges: at most half the box's diagonal.
+	// node's edges: at most half the box's diagonal (set by nodeData).
 	rad float64
+	// boost is silhouetteBoost of the normal cone (set by nodeData).
+	boost float64
 }
 
 // anchor holds the apex offsets of a node's anchored normal cones, in
-// float32 rounded conservatively (tB down, tF up), and the radius about
-// the box's centre of the sphere holding the node's edge end points
-// (rounded up; 0 when not computed).
-type anchor struct{ tB, tF, rad float32 }
+// float32 rounded conservatively (tB down, tF up), the radius about the
+// box's centre of the sphere holding the node's edge end points (rounded
+// up; 0 when not computed) and the node's silhouetteBoost (0 when not
+// computed).
+type anchor struct{ tB, tF, rad, boost float32 }
 
 // noAnchor marks a node without anchored cones (tB > tF) or radius.
 var noAnchor = anchor{tB: 1, tF: -1}
@@ -151,11 +154,30 @@ func (h *Secondary) nodeData(ni int32) nodeData {
 		if d.anchorOK() && a.tB <= a.tF {
 			d.tB, d.tF, d.anch = float64(a.tB), float64(a.tF), true
 		}
-		if r := float64(a.rad); r > 0 && r < d.rad {
-			d.rad = r
+		if a.rad > 0 {
+			d.rad = float64(a.rad)
+		}
+		if a.boost > 0 {
+			d.boost = float64(a.boost)
 		}
 	}
+	if d.rad == 0 {
+		d.rad = 0.5 * d.box.Diagonal().Len()
+	}
+	if d.boost == 0 {
+		d.boost = silhouetteBoost(d.cosT, d.sinT)
+	}
 	return d
+}
+
+// silhouetteBoost returns the factor pi/(2 theta), at least 1, by which a
+// node whose normal cone has the half-angle theta weighs its silhouette
+// length where it may straddle the silhouette (see effLength).
+func silhouetteBoost(cosT, sinT float64) float64 {
+	if !(cosT >= -1 && cosT <= 1) {
+		return 1
+	}
+	return math.Max(1, 0.5*math.Pi/math.Atan2(sinT, cosT))
 }
 
 // data decodes the node (without its anchored cones).
@@ -167,7 +189,6 @@ func (nd *secNode) data() nodeData {
 	}
 	d.box.Min = mgl64.Vec3{float64(nd.lo[0]), float64(nd.lo[1]), float64(nd.lo[2])}
 	d.box.Max = mgl64.Vec3{float64(nd.hi[0]), float64(nd.hi[1]), float64(nd.hi[2])}
-	d.rad = 0.5 * d.box.Diagonal().Len()
 	if d.cosT >= -1 && d.cosT <= 1 {
 		d.sinT = math.Sqrt(max(0, 1-d.cosT*d.cosT))
 	}

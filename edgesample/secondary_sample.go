@@ -459,15 +459,16 @@ func pickLeaf(w *[leafSize]float64, count int, u float64) (int, float64) {
 //	L * cosBound / dist^2,
 //
 // with L the node's effective edge length (effLength), dist the distance
-// from p to the box's centre clamped from below to half the box's
-// diagonal (so that boxes around or next to p get a finite weight
-// comparable to their children's), and cosBound bounding the cosine
-// between n and the directions to the box: the smaller of the cone bound of
-// the box's bounding sphere (the angle to its centre minus its angular
-// radius; Conty Estevez and Kulla 2018, section 5.1) and the box's greatest
-// height above the plane over the clamped distance. It is zero exactly when
-// the box lies on or below the plane, or when effLength proves that no edge
-// of the node is a candidate from p; positive otherwise.
+// from p to the box's centre clamped from below to the radius R of the
+// node's bounding sphere about that centre (so that nodes around or next
+// to p get a finite weight comparable to their children's), and cosBound
+// bounding the cosine between n and the directions to the node: the
+// smaller of the cone bound of the bounding sphere (the angle to its centre
+// minus its angular radius; Conty Estevez and Kulla 2018, section 5.1) and
+// the node's greatest height above the plane (over the box and the sphere)
+// over the clamped distance. It is zero exactly when the node lies on or
+// below the plane, or when effLength proves that no edge of the node is a
+// candidate from p; positive otherwise.
 func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
 	mn, mx := nd.box.Min, nd.box.Max
 	hmax := 0.0
@@ -516,17 +517,20 @@ func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
 
 // effLength returns the length of a node's edges that may be candidates
 // from p, estimated with the normal cone of their faces (Sander et al.
-// 2000, section 4.1): lA always counts; the smooth edges' lS counts unless
-// the cone proves that all faces face p or all face away (then none is a
-// silhouette); the one-sided Sharp edges' lF counts in proportion to an
-// estimate of the fraction of faces facing p: 1 when all do, 0 when none
-// does, and in between 1/2 + cos(phi)/(2 sin(theta)) clamped to
-// [minFront, 1]. Here the directions from the node's box to p lie in a
-// cone about p - centre of half-angle asin(R/|p - centre|), R the box's
-// half-diagonal, phi is the angle between that axis and the normal cone's,
-// and theta the sum of the two half-angles: all faces face p when
-// phi + theta < pi/2 and all face away when phi - theta > pi/2. It is zero
-// only when no edge of the node can be a candidate.
+// 2000, sections 4.1 and 4.2): lA always counts; lS (edges that are
+// candidates where they are silhouettes) counts unless the cones prove
+// that all faces face p or all face away (then none is a silhouette), and
+// then counts pi/(2 theta) times, theta the normal cone's half-angle (see
+// the package documentation); the one-sided Sharp edges' lF counts in
+// proportion to an estimate of the fraction of faces facing p: 1 when all
+// do, 0 when none does, and in between 1/2 + cos(phi)/(2 sin(theta'))
+// clamped to [minFront, 1]. The proofs: p inside the node's back (front)
+// anchored cone; or, the directions from the node's bounding sphere (radius
+// R about the box's centre) to p lying in a cone about p - centre of
+// half-angle asin(R/|p - centre|), phi the angle between that axis and the
+// normal cone's and theta' the sum of the two half-angles, all faces face p
+// when phi + theta' < pi/2 and all face away when phi - theta' > pi/2. It
+// is zero only when no edge of the node can be a candidate.
 func effLength(nd *nodeData, p mgl64.Vec3) float64 {
 	if nd.cosT == emptyCone {
 		return nd.lA
@@ -555,7 +559,7 @@ func effLength(nd *nodeData, p mgl64.Vec3) float64 {
 	// about alpha/(2 theta) of the directions from which a patch whose
 	// normals span 2 theta shows both sides. Since alpha <= 2 theta for
 	// every edge in the cone, lS scaled so never exceeds the length.
-	lS := nd.lS * math.Max(1, 0.5*math.Pi/math.Atan2(nd.sinT, nd.cosT))
+	lS := nd.lS * nd.boost
 	v := p.Sub(nd.box.Centroid())
 	dist2 := v.Dot(v)
 	r2 := nd.rad * nd.rad

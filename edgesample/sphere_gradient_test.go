@@ -417,3 +417,52 @@ func TestSphereBoundaryVariance(t *testing.T) {
 		}
 	}
 }
+
+// sphereQueries returns the first hits (point, shading normal turned to
+// the camera) of camera rays through random film points of the sphere
+// scene: the shading points at which the boundary term samples edges.
+func sphereQueries(r *sphereRig, n int) ([]mgl64.Vec3, []mgl64.Vec3) {
+	rng := geom.NewRNG(17, 0, 0, 0)
+	var ps, ns []mgl64.Vec3
+	for len(ps) < n {
+		ray := r.cam.Ray(float64(r.cam.Width)*rng.Float64(), float64(r.cam.Height)*rng.Float64())
+		hit, ok := r.s.Intersect(ray)
+		if !ok {
+			continue
+		}
+		it := r.s.Interact(hit)
+		nn := it.Ns
+		if nn.Dot(ray.D) > 0 {
+			nn = nn.Mul(-1)
+		}
+		ps, ns = append(ps, it.P), append(ns, nn)
+	}
+	return ps, ns
+}
+
+// BenchmarkSecondarySampleSphere measures Sample at the sphere scene's
+// shading points with each option set, and its failure rate.
+func BenchmarkSecondarySampleSphere(b *testing.B) {
+	r := newSphereRig(b, 64, 64)
+	ps, ns := sphereQueries(r, 1024)
+	for _, c := range []secondaryConfig{
+		{"plain", edgesample.SecondaryOptions{NoEmitter: true, NoJumpWeight: true}},
+		{"jump", edgesample.SecondaryOptions{NoEmitter: true}},
+		{"default", edgesample.SecondaryOptions{}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := edgesample.NewSecondary(r.s, r.e, c.o)
+			rng := geom.NewRNG(5, 0, 0, 0)
+			fails := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := i & 1023
+				if _, ok := h.Sample(ps[k], ns[k], rng.Float64(), rng.Float64()); !ok {
+					fails++
+				}
+			}
+			b.ReportMetric(float64(fails)/float64(b.N), "fail/op")
+		})
+	}
+}
