@@ -584,7 +584,13 @@ func effLength(nd *nodeData, p mgl64.Vec3) float64 {
 		return nd.lA // all face away
 	}
 	f := min(1, max(minFront, 0.5+0.5*cosPhi/sinTh))
-	return nd.lA + lS + f*nd.lF
+	// The silhouette runs where the normals turn away from p: the great
+	// circle of normals perpendicular to the direction to p crosses the
+	// cone (of half-angle theta') along an arc of relative length
+	// sqrt(1 - (cos(phi)/sin(theta'))^2).
+	x := cosPhi / sinTh
+	g := max(minFront, math.Sqrt(max(0, 1-x*x)))
+	return nd.lA + g*lS + f*nd.lF
 }
 
 // clampU keeps a remapped random number in [0, 1).
