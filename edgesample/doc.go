@@ -91,7 +91,9 @@
 //     facing p; where the node may straddle the silhouette its silhouette
 //     weight counts pi/(2 theta) times more (an edge of dihedral angle
 //     alpha is a silhouette from about alpha/(2 theta) of the directions
-//     from which a patch whose normals span 2 theta shows both sides). The
+//     from which a patch whose normals span 2 theta shows both sides),
+//     scaled by the share of the normal cone that the silhouette's normals
+//     cross. The
 //     importance is zero only when the node lies on or below the plane
 //     through p or the cones prove that no edge of the node is a
 //     candidate;

@@ -521,7 +521,9 @@ func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
 // candidates where they are silhouettes) counts unless the cones prove
 // that all faces face p or all face away (then none is a silhouette), and
 // then counts pi/(2 theta) times, theta the normal cone's half-angle (see
-// the package documentation); the one-sided Sharp edges' lF counts in
+// the package documentation), times the relative length of the arc that
+// the silhouette's normals (those perpendicular to the direction to p)
+// cut across the cone, sqrt(1 - (cos(phi)/sin(theta'))^2); the one-sided Sharp edges' lF counts in
 // proportion to an estimate of the fraction of faces facing p: 1 when all
 // do, 0 when none does, and in between 1/2 + cos(phi)/(2 sin(theta'))
 // clamped to [minFront, 1]. The proofs: p inside the node's back (front)
