@@ -17,15 +17,15 @@ const (
 	// first child is built on another goroutine.
 	parallelSubtree = 4096
 	// parallelBinning is the smallest triangle count for which one node's
-	// binning is split across goroutines.
-	parallelBinning = 1 << 16
+	// binning and partition are split across goroutines.
+	parallelBinning = 1 << 15
 	// sahDepthLimit is the depth beyond which splits halve the triangle
 	// range instead of following the SAH, so that no tree is deeper than
 	// sahDepthLimit + 31 < deepStack whatever the input.
 	sahDepthLimit = 64
 )
 
-// box3 is the builder's float64 box.
+// box3 is a float64 box, for Refit and the exact bounds of the mesh.
 type box3 struct {
 	lo, hi [3]float64
 }
@@ -48,19 +48,73 @@ func (b *box3) growPoint(p *[3]float64) {
 	b.hi[0], b.hi[1], b.hi[2] = max(b.hi[0], p[0]), max(b.hi[1], p[1]), max(b.hi[2], p[2])
 }
 
-// area is the surface area; 0 for an empty box.
-func (b *box3) area() float64 {
-	dx, dy, dz := b.hi[0]-b.lo[0], b.hi[1]-b.lo[1], b.hi[2]-b.lo[2]
-	if dx < 0 || dy < 0 || dz < 0 {
-		return 0
-	}
-	return 2 * (dx*dy + dy*dz + dz*dx)
+// key32 maps a float32 to an int32 that orders as the float does (for all
+// non-NaN values, -0 before +0): the builder takes minima and maxima of
+// keys, which are integer compares and conditional moves, where Go's
+// float min and max spend several instructions on NaN and signed zeros.
+func key32(f float32) int32 {
+	b := int32(math.Float32bits(f))
+	return b ^ (b >> 31 & math.MaxInt32)
 }
 
-// buildNode is a node of the intermediate pointer tree that the (possibly
+// unkey32 inverts key32.
+func unkey32(k int32) float32 {
+	return math.Float32frombits(uint32(k ^ (k >> 31 & math.MaxInt32)))
+}
+
+// kbox is a float32 box as key32 keys: the min corner's x, y, z, then the
+// max corner's.
+type kbox [6]int32
+
+func emptyKBox() kbox {
+	return kbox{math.MaxInt32, math.MaxInt32, math.MaxInt32, math.MinInt32, math.MinInt32, math.MinInt32}
+}
+
+// grow extends b to contain o.
+func (b *kbox) grow(o *kbox) {
+	b[0], b[1], b[2] = min(b[0], o[0]), min(b[1], o[1]), min(b[2], o[2])
+	b[3], b[4], b[5] = max(b[3], o[3]), max(b[4], o[4]), max(b[5], o[5])
+}
+
+// growPoint extends b to contain p.
+func (b *kbox) growPoint(p *[3]float32) {
+	x, y, z := key32(p[0]), key32(p[1]), key32(p[2])
+	b[0], b[1], b[2] = min(b[0], x), min(b[1], y), min(b[2], z)
+	b[3], b[4], b[5] = max(b[3], x), max(b[4], y), max(b[5], z)
+}
+
+// box32 converts b to floats; b must not be empty.
+func (b *kbox) box32() (f box32) {
+	for p := 0; p < 6; p++ {
+		f[p] = unkey32(b[p])
+	}
+	return f
+}
+
+// area is the surface area of b, which must not be empty, in float32 (it
+// only ranks splits).
+func (b *kbox) area() float32 {
+	dx := unkey32(b[3]) - unkey32(b[0])
+	dy := unkey32(b[4]) - unkey32(b[1])
+	dz := unkey32(b[5]) - unkey32(b[2])
+	return dx*dy + dy*dz + dz*dx
+}
+
+// prim is a triangle during the build: its bounds (float32, rounded
+// outwards from the float64 vertices), the keys of its centre (the centre
+// of the float64 bounds, rounded to float32 and clamped to the finite
+// range) and its input index. Ranges of prims are partitioned out of place,
+// so each level of the build reads them sequentially.
+type prim struct {
+	box kbox
+	c   [3]float32
+	id  int32
+}
+
+// buildNode is a node of the intermediate binary tree that the (possibly
 // parallel) recursion produces; flatten lays it out depth-first.
 type buildNode struct {
-	bounds      box3
+	bounds      box32
 	left, right *buildNode
 	start       int32 // first triangle of the subtree in builder.ids
 	count       int32 // number of triangles in the subtree
@@ -81,22 +135,24 @@ func (a *arena) alloc() *buildNode {
 
 // builder holds the per-triangle data of a build.
 type builder struct {
-	boxes         []box3       // triangle bounds, by input index
-	cents         [][3]float64 // centres of boxes, by input index
-	ids           []int32      // permutation of triangle indices; leaves are ranges of it
-	maxLeaf       int
-	workers       int
-	tokens        chan struct{} // one token per extra goroutine allowed
-	numInterior   atomic.Int64
-	rootBounds    box3
-	rootCentroids box3
+	// prims[0] and prims[1] hold the triangles; a node's range is in one
+	// of them and an SAH split partitions it into the other, at the same
+	// indices.
+	prims       [2][]prim
+	ids         []int32 // input indices in leaf order, written at the leaves
+	maxLeaf     int
+	workers     int
+	tokens      chan struct{} // one token per extra goroutine allowed
+	numInterior atomic.Int64
+	rootBox     kbox
+	rootCents   kbox
+	bounds      box3 // exact float64 bounds of all triangles
 }
 
 func newBuilder(positions []mgl64.Vec3, indices []int32, maxLeaf, workers int) *builder {
 	n := len(indices) / 3
 	bl := &builder{
-		boxes:   make([]box3, n),
-		cents:   make([][3]float64, n),
+		prims:   [2][]prim{make([]prim, n), make([]prim, n)},
 		ids:     make([]int32, n),
 		maxLeaf: maxLeaf,
 		workers: workers,
@@ -107,33 +163,38 @@ func newBuilder(positions []mgl64.Vec3, indices []int32, maxLeaf, workers int) *
 			bl.tokens <- struct{}{}
 		}
 	}
-	parts := make([][2]box3, max(workers, 1))
-	for k := range parts {
-		parts[k] = [2]box3{emptyBox(), emptyBox()}
+	type part struct {
+		bounds    box3
+		box, cent kbox
 	}
+	parts := make([]part, max(workers, 1))
+	prims := bl.prims[0]
 	parallelFor(n, workers, func(k, lo, hi int) {
-		bounds, cb := emptyBox(), emptyBox()
+		bounds, kb, cb := emptyBox(), emptyKBox(), emptyKBox()
 		for t := lo; t < hi; t++ {
-			p0, p1, p2 := positions[indices[3*t]], positions[indices[3*t+1]], positions[indices[3*t+2]]
+			p0, p1, p2 := &positions[indices[3*t]], &positions[indices[3*t+1]], &positions[indices[3*t+2]]
 			var box box3
-			var c [3]float64
+			pr := &prims[t]
 			for a := 0; a < 3; a++ {
 				box.lo[a] = min(p0[a], p1[a], p2[a])
 				box.hi[a] = max(p0[a], p1[a], p2[a])
-				c[a] = 0.5*box.lo[a] + 0.5*box.hi[a] // no overflow near MaxFloat64
+				pr.box[a] = keyDown32(box.lo[a])
+				pr.box[a+3] = keyUp32(box.hi[a])
+				c := 0.5*box.lo[a] + 0.5*box.hi[a] // no overflow near MaxFloat64
+				pr.c[a] = float32(min(max(c, -math.MaxFloat32), math.MaxFloat32))
 			}
-			bl.boxes[t] = box
-			bl.cents[t] = c
-			bl.ids[t] = int32(t)
+			pr.id = int32(t)
 			bounds.grow(&box)
-			cb.growPoint(&c)
+			kb.grow(&pr.box)
+			cb.growPoint(&pr.c)
 		}
-		parts[k] = [2]box3{bounds, cb}
+		parts[k] = part{bounds, kb, cb}
 	})
-	bl.rootBounds, bl.rootCentroids = emptyBox(), emptyBox()
+	bl.bounds, bl.rootBox, bl.rootCents = emptyBox(), emptyKBox(), emptyKBox()
 	for k := range parts {
-		bl.rootBounds.grow(&parts[k][0])
-		bl.rootCentroids.grow(&parts[k][1])
+		bl.bounds.grow(&parts[k].bounds)
+		bl.rootBox.grow(&parts[k].box)
+		bl.rootCents.grow(&parts[k].cent)
 	}
 	return bl
 }
@@ -160,13 +221,13 @@ func parallelFor(n, workers int, f func(k, lo, hi int)) {
 // build runs the recursion over all triangles and returns the root.
 func (bl *builder) build() *buildNode {
 	var ar arena
-	return bl.buildRange(&ar, 0, len(bl.ids), bl.rootBounds, bl.rootCentroids, 0)
+	return bl.buildRange(&ar, 0, 0, len(bl.ids), bl.rootBox, bl.rootCents, 0)
 }
 
 // bin accumulates the triangles whose centres fall in one slab of the
 // centroid bounds: their bounds and their count.
 type bin struct {
-	box   box3
+	box   kbox
 	count int32
 }
 
@@ -176,7 +237,7 @@ type bins [3][numBins]bin
 // emptyBinRow is a row of empty bins, copied by reset.
 var emptyBinRow = func() (r [numBins]bin) {
 	for i := range r {
-		r[i].box = emptyBox()
+		r[i].box = emptyKBox()
 	}
 	return r
 }()
@@ -197,63 +258,54 @@ func (bs *bins) merge(o *bins, nb int) {
 }
 
 // binMap maps a centre coordinate to its bin on each axis, as in Wald 2007
-// section 3.2: bin = floor(k * (c - cmin)) with k = nb*(1-eps)/extent.
+// section 3.2: bin = floor(k * (c - cmin)) with k = nb*(1-eps)/extent,
+// clamped to the bins.
 type binMap struct {
-	cmin  [3]float64
-	scale [3]float64 // 0 on an axis with no centroid extent
+	cmin  [3]float32
+	scale [3]float32 // 0 on an axis with no centroid extent
 	nb    int
 }
 
-func newBinMap(cb *box3, nb int) binMap {
-	m := binMap{cmin: cb.lo, nb: nb}
+func newBinMap(cb *kbox, nb int) binMap {
+	m := binMap{nb: nb}
 	for a := 0; a < 3; a++ {
-		if ext := cb.hi[a] - cb.lo[a]; ext > 0 {
-			m.scale[a] = float64(nb) * (1 - 1e-9) / ext
+		lo, hi := unkey32(cb[a]), unkey32(cb[a+3])
+		m.cmin[a] = lo
+		if ext := float64(hi) - float64(lo); ext > 0 {
+			m.scale[a] = float32(float64(nb) * (1 - 1e-6) / ext)
 		}
 	}
 	return m
 }
 
-func (m *binMap) index(c *[3]float64, a int) int {
-	i := int((c[a] - m.cmin[a]) * m.scale[a])
+// index returns the bin of the centre coordinate c on axis a.
+func (m *binMap) index(c float32, a int) int {
+	i := int((c - m.cmin[a]) * m.scale[a])
 	return min(max(i, 0), m.nb-1)
 }
 
-// fill bins the triangles of ids[start:end].
-func (bl *builder) fill(bs *bins, m *binMap, start, end int) {
+// fill bins the triangles of ps.
+func fill(bs *bins, m *binMap, ps []prim) {
 	bs.reset(m.nb)
-	for _, t := range bl.ids[start:end] {
-		box := &bl.boxes[t]
-		c := &bl.cents[t]
-		for a := 0; a < 3; a++ {
-			b := &bs[a][m.index(c, a)]
-			b.box.grow(box)
-			b.count++
-		}
-	}
-}
-
-// fillRange bins ids[start:end], across goroutines for large ranges; the bin
-// contents (exact minima and maxima, integer counts) do not depend on the
-// split.
-func (bl *builder) fillRange(bs *bins, m *binMap, start, end int) {
-	n := end - start
-	if bl.workers <= 1 || n < parallelBinning {
-		bl.fill(bs, m, start, end)
-		return
-	}
-	w := bl.workers
-	part := make([]bins, w)
-	for k := range part {
-		part[k].reset(m.nb)
-	}
-	mm := *m // a copy for the goroutines, so that m stays on the caller's stack
-	parallelFor(n, w, func(k, lo, hi int) {
-		bl.fill(&part[k], &mm, start+lo, start+hi)
-	})
-	bs.reset(m.nb)
-	for k := range part {
-		bs.merge(&part[k], m.nb)
+	// The three axes written out, with the map's constants in locals.
+	last := m.nb - 1
+	cx, cy, cz := m.cmin[0], m.cmin[1], m.cmin[2]
+	sx, sy, sz := m.scale[0], m.scale[1], m.scale[2]
+	bx, by, bz := &bs[0], &bs[1], &bs[2]
+	for k := range ps {
+		p := &ps[k]
+		ix := min(max(int((p.c[0]-cx)*sx), 0), last)
+		iy := min(max(int((p.c[1]-cy)*sy), 0), last)
+		iz := min(max(int((p.c[2]-cz)*sz), 0), last)
+		b := &bx[ix&(numBins-1)]
+		b.box.grow(&p.box)
+		b.count++
+		b = &by[iy&(numBins-1)]
+		b.box.grow(&p.box)
+		b.count++
+		b = &bz[iz&(numBins-1)]
+		b.box.grow(&p.box)
+		b.count++
 	}
 }
 
@@ -261,113 +313,147 @@ func (bl *builder) fillRange(bs *bins, m *binMap, start, end int) {
 type split struct {
 	mid int
 	// Bounds and centre bounds of the two sides.
-	lb, lcb, rb, rcb box3
+	lb, lcb, rb, rcb kbox
 }
 
-// buildRange builds the subtree over ids[start:end], whose triangle bounds
-// are bounds and centre bounds cb, at depth depth. A range of at most
-// maxLeaf triangles is a leaf: splitting it further, into a 4-wide node
-// that tests four boxes, measured slower on the benchmark rays.
-func (bl *builder) buildRange(ar *arena, start, end int, bounds, cb box3, depth int) *buildNode {
+// buildRange builds the subtree over the triangles at [start, end) of
+// prims[cur], whose bounds are box and centre bounds cb, at depth depth. A
+// range of at most maxLeaf triangles is a leaf: splitting it further, into
+// a 4-wide node that tests four boxes, measured slower on the benchmark
+// rays.
+func (bl *builder) buildRange(ar *arena, cur, start, end int, box, cb kbox, depth int) *buildNode {
 	n := end - start
 	nd := ar.alloc()
-	nd.bounds = bounds
+	nd.bounds = box.box32()
 	nd.start, nd.count = int32(start), int32(n)
 	if n <= bl.maxLeaf {
+		for i, p := range bl.prims[cur][start:end] {
+			bl.ids[start+i] = p.id
+		}
 		return nd
 	}
 	s := split{mid: -1}
+	next := 1 - cur
 	if depth < sahDepthLimit {
-		s = bl.sahSplit(start, end, &bounds, &cb)
+		s = bl.sahSplit(cur, start, end, &box, &cb)
 	}
 	if s.mid < 0 {
 		// No usable SAH split (all centres coincide, the box has no area,
-		// or the tree is too deep): halve the range.
+		// or the tree is too deep): halve the range where it lies.
+		next = cur
 		s.mid = start + n/2
-		s.lb, s.lcb = bl.rangeBounds(start, s.mid)
-		s.rb, s.rcb = bl.rangeBounds(s.mid, end)
+		s.lb, s.lcb = rangeBounds(bl.prims[cur][start:s.mid])
+		s.rb, s.rcb = rangeBounds(bl.prims[cur][s.mid:end])
 	}
 	bl.numInterior.Add(1)
 	if n >= parallelSubtree && bl.tokens != nil {
 		select {
 		case <-bl.tokens:
-			nd.left, nd.right = bl.buildPair(ar, start, end, &s, depth)
+			nd.left, nd.right = bl.buildPair(ar, next, start, end, &s, depth)
 			return nd
 		default:
 		}
 	}
-	nd.left = bl.buildRange(ar, start, s.mid, s.lb, s.lcb, depth+1)
-	nd.right = bl.buildRange(ar, s.mid, end, s.rb, s.rcb, depth+1)
+	nd.left = bl.buildRange(ar, next, start, s.mid, s.lb, s.lcb, depth+1)
+	nd.right = bl.buildRange(ar, next, s.mid, end, s.rb, s.rcb, depth+1)
 	return nd
 }
 
 // buildPair builds the two sides of split s at once, the first on a new
 // goroutine that holds a token and returns it when done.
-func (bl *builder) buildPair(ar *arena, start, end int, s *split, depth int) (left, right *buildNode) {
+func (bl *builder) buildPair(ar *arena, cur, start, end int, s *split, depth int) (left, right *buildNode) {
 	mid, lb, lcb := s.mid, s.lb, s.lcb
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		var ar2 arena
-		left = bl.buildRange(&ar2, start, mid, lb, lcb, depth+1)
+		left = bl.buildRange(&ar2, cur, start, mid, lb, lcb, depth+1)
 		bl.tokens <- struct{}{}
 	}()
-	right = bl.buildRange(ar, mid, end, s.rb, s.rcb, depth+1)
+	right = bl.buildRange(ar, cur, mid, end, s.rb, s.rcb, depth+1)
 	wg.Wait()
 	return left, right
 }
 
-// rangeBounds returns the triangle bounds and centre bounds of ids[start:end].
-func (bl *builder) rangeBounds(start, end int) (bounds, cb box3) {
-	bounds, cb = emptyBox(), emptyBox()
-	for _, t := range bl.ids[start:end] {
-		bounds.grow(&bl.boxes[t])
-		cb.growPoint(&bl.cents[t])
+// rangeBounds returns the bounds and centre bounds of ps.
+func rangeBounds(ps []prim) (box, cb kbox) {
+	box, cb = emptyKBox(), emptyKBox()
+	for k := range ps {
+		box.grow(&ps[k].box)
+		cb.growPoint(&ps[k].c)
 	}
-	return bounds, cb
+	return box, cb
 }
 
-// sahSplit chooses the cheapest binned SAH split of ids[start:end] over the
-// three axes (Wald 2007; pbrt-v4 section 7.3.2), partitions ids around it
-// and returns the partition point and the two sides' bounds. It returns
-// s.mid = -1, with ids untouched, when no split exists (all centres
-// coincide or the box has no area).
-func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split) {
+// sahSplit chooses the cheapest binned SAH split of the range [start, end)
+// of prims[cur] over the three axes (Wald 2007; pbrt-v4 section 7.3.2),
+// partitions the range into the same indices of prims[1-cur], left side
+// first, each side in its original order (a stable partition, whose result
+// depends only on the data), and returns the partition point and the two
+// sides' bounds. It returns s.mid = -1, and moves nothing, when no split
+// exists (all centres coincide or the box has no area).
+//
+// Large ranges are binned and partitioned in chunks on several goroutines:
+// each chunk has its own bins, whose counts on the chosen split's left side
+// give the chunk's place in each side, and bins and centre bounds merge by
+// exact min, max and sum, so the outcome is the same for any split into
+// chunks.
+func (bl *builder) sahSplit(cur, start, end int, box, cb *kbox) (s split) {
 	s.mid = -1
 	n := end - start
-	area := bounds.area()
 	nb := min(numBins, max(4, n))
 	m := newBinMap(cb, nb)
-	if area <= 0 || m.scale == [3]float64{} {
+	if box.area() <= 0 || m.scale == [3]float32{} {
 		return s
 	}
+	src, dst := bl.prims[cur][start:end], bl.prims[1-cur][start:end]
+	w := 1
+	if bl.workers > 1 && n >= parallelBinning {
+		w = bl.workers
+	}
 	var bs bins
-	bl.fillRange(&bs, &m, start, end)
+	var part []bins
+	if w == 1 {
+		fill(&bs, &m, src)
+	} else {
+		part = make([]bins, w)
+		mm := m // a copy for the goroutines, so that m stays on the caller's stack
+		parallelFor(n, w, func(k, lo, hi int) {
+			fill(&part[k], &mm, src[lo:hi])
+		})
+		bs.reset(nb)
+		for k := range part {
+			bs.merge(&part[k], nb)
+		}
+	}
 
 	// Sweep each axis: right-to-left suffix areas, then left-to-right.
-	best, bestAxis, bestBin := 0.0, -1, 0
-	var rightArea [numBins]float64
+	best, bestAxis, bestBin := float32(0), -1, 0
+	var rightArea [numBins]float32
 	var rightCount [numBins]int32
 	for a := 0; a < 3; a++ {
 		if m.scale[a] == 0 {
 			continue
 		}
-		box, cnt := emptyBox(), int32(0)
+		acc, cnt := emptyKBox(), int32(0)
 		for i := nb - 1; i > 0; i-- {
-			box.grow(&bs[a][i].box)
+			acc.grow(&bs[a][i].box)
 			cnt += bs[a][i].count
-			rightArea[i], rightCount[i] = box.area(), cnt
+			rightCount[i] = cnt
+			if cnt > 0 {
+				rightArea[i] = acc.area()
+			}
 		}
-		box, cnt = emptyBox(), 0
+		acc, cnt = emptyKBox(), 0
 		for i := 1; i < nb; i++ {
 			// Split between bin i-1 and bin i.
-			box.grow(&bs[a][i-1].box)
+			acc.grow(&bs[a][i-1].box)
 			cnt += bs[a][i-1].count
 			if cnt == 0 || rightCount[i] == 0 {
 				continue
 			}
-			c := float64(cnt)*box.area() + float64(rightCount[i])*rightArea[i]
+			c := float32(cnt)*acc.area() + float32(rightCount[i])*rightArea[i]
 			if bestAxis < 0 || c < best {
 				best, bestAxis, bestBin = c, a, i
 			}
@@ -376,32 +462,67 @@ func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split) {
 	if bestAxis < 0 {
 		return s
 	}
-	// The two sides' bounds are unions of whole bins; their centre bounds
-	// come out of the partition, a serial in-place pass (Lomuto's) whose
-	// result depends only on the data.
-	s.lb, s.lcb, s.rb, s.rcb = emptyBox(), emptyBox(), emptyBox(), emptyBox()
+	s.lb, s.rb = emptyKBox(), emptyKBox()
+	left := 0
 	for i := 0; i < nb; i++ {
 		if i < bestBin {
 			s.lb.grow(&bs[bestAxis][i].box)
+			left += int(bs[bestAxis][i].count)
 		} else {
 			s.rb.grow(&bs[bestAxis][i].box)
 		}
 	}
-	ids := bl.ids
-	i := start
-	for j := start; j < end; j++ {
-		t := ids[j]
-		c := &bl.cents[t]
-		if m.index(c, bestAxis) < bestBin {
-			ids[i], ids[j] = t, ids[i]
-			i++
-			s.lcb.growPoint(c)
-		} else {
-			s.rcb.growPoint(c)
-		}
+	s.mid = start + left
+	if w == 1 {
+		s.lcb, s.rcb = partition(dst, src, &m, bestAxis, bestBin, 0, left)
+		return s
 	}
-	s.mid = i
+	// Each chunk's first places on the left and on the right.
+	type place struct {
+		l, r     int
+		lcb, rcb kbox
+	}
+	places := make([]place, w)
+	l, r := 0, left
+	for k := range part {
+		places[k].l, places[k].r = l, r
+		nl := 0
+		for i := 0; i < bestBin; i++ {
+			nl += int(part[k][bestAxis][i].count)
+		}
+		l += nl
+		r += n*(k+1)/w - n*k/w - nl
+	}
+	parallelFor(n, w, func(k, lo, hi int) {
+		pl := &places[k]
+		pl.lcb, pl.rcb = partition(dst, src[lo:hi], &m, bestAxis, bestBin, pl.l, pl.r)
+	})
+	s.lcb, s.rcb = emptyKBox(), emptyKBox()
+	for k := range places {
+		s.lcb.grow(&places[k].lcb)
+		s.rcb.grow(&places[k].rcb)
+	}
 	return s
+}
+
+// partition copies the prims of src whose bin on axis a is below bin into
+// dst from index l on, and the others from index r on, in order, and
+// returns the centre bounds of the two sides. It does not branch on the
+// side, which follows the geometry and is unpredictable.
+func partition(dst, src []prim, m *binMap, a, bin, l, r int) (lcb, rcb kbox) {
+	var cb [2]kbox // left, right
+	cb[0], cb[1] = emptyKBox(), emptyKBox()
+	pos := [2]int{l, r}
+	a %= 3
+	cmin, scale, last := m.cmin[a], m.scale[a], m.nb-1
+	for k := range src {
+		p := &src[k]
+		side := b2i(min(max(int((p.c[a]-cmin)*scale), 0), last) >= bin)
+		dst[pos[side]] = *p
+		pos[side]++
+		cb[side].growPoint(&p.c)
+	}
+	return cb[0], cb[1]
 }
 
 // flatten collapses the binary tree under root into 4-wide nodes laid out
@@ -413,7 +534,7 @@ func (bl *builder) sahSplit(start, end int, bounds, cb *box3) (s split) {
 func flatten(root *buildNode, numInterior int) []node {
 	if isLeaf(root) {
 		n := emptyNode()
-		n.setBox(0, roundOut(root.bounds))
+		n.setBox(0, root.bounds)
 		n.child[0], n.count[0] = root.start, uint8(root.count)
 		return []node{n}
 	}
@@ -432,7 +553,7 @@ func flattenInterior(nodes []node, nd *buildNode) []node {
 		best, bestArea := -1, -1.0
 		for c := 0; c < k; c++ {
 			if !isLeaf(kids[c]) {
-				if a := kids[c].bounds.area(); a > bestArea {
+				if a := area32(&kids[c].bounds); a > bestArea {
 					best, bestArea = c, a
 				}
 			}
@@ -449,7 +570,7 @@ func flattenInterior(nodes []node, nd *buildNode) []node {
 	i := len(nodes)
 	nodes = append(nodes, emptyNode())
 	for c, ch := range kids[:k] {
-		nodes[i].setBox(c, roundOut(ch.bounds))
+		nodes[i].setBox(c, ch.bounds)
 		if isLeaf(ch) {
 			nodes[i].child[c], nodes[i].count[c] = ch.start, uint8(ch.count)
 			continue

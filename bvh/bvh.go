@@ -114,14 +114,12 @@ func (n *node) isInterior(c int) bool { return n.count[c] == 0 && n.child[c] >= 
 type BVH struct {
 	nodes     []node
 	numLeaves int
-	// The triangles in leaf order, as indices into verts, a copy of the
-	// vertices they use in order of first use: the triangles of a leaf and
-	// their vertices lie close together in memory, and the copy is a third
-	// the size of three vertices per triangle.
-	tris      [][3]int32
-	verts     []mgl64.Vec3
-	vsrc      []int32 // verts[i] = positions[vsrc[i]]
-	triID     []int32 // triID[k] = input index of the k-th triangle in leaf order
+	// The triangles in leaf order, each as its three vertices: a leaf's
+	// triangles are one contiguous run of memory, which the traversal reads
+	// with no index to follow.
+	tris      []tri
+	tidx      [][3]int32 // tidx[k] = the input vertex indices of tris[k], for Refit
+	triID     []int32    // triID[k] = input index of the k-th triangle in leaf order
 	numTris   int
 	numVerts  int
 	bounds    geom.AABB // exact float64 bounds of the referenced vertices
@@ -183,25 +181,13 @@ func Build(positions []mgl64.Vec3, indices []int32, opts Options) (*BVH, error) 
 		}
 	}
 	b.triID = bl.ids
-	b.tris = make([][3]int32, len(b.triID))
-	remap := make([]int32, len(positions))
-	for i := range remap {
-		remap[i] = -1
-	}
+	b.tidx = make([][3]int32, len(b.triID))
 	for k, t := range b.triID {
-		for j := 0; j < 3; j++ {
-			v := indices[3*int(t)+j]
-			if remap[v] < 0 {
-				remap[v] = int32(len(b.vsrc))
-				b.vsrc = append(b.vsrc, v)
-			}
-			b.tris[k][j] = remap[v]
-		}
+		b.tidx[k] = [3]int32{indices[3*t], indices[3*t+1], indices[3*t+2]}
 	}
-	b.verts = make([]mgl64.Vec3, len(b.vsrc))
+	b.tris = make([]tri, len(b.triID))
 	b.gather(positions)
-	rb := bl.rootBounds
-	b.bounds = geom.AABB{Min: rb.lo, Max: rb.hi}
+	b.bounds = geom.AABB{Min: bl.bounds.lo, Max: bl.bounds.hi}
 	b.cost = b.computeSAHCost()
 	b.buildCost = b.cost
 	return b, nil
@@ -218,18 +204,22 @@ func checkPositions(positions []mgl64.Vec3) error {
 	return nil
 }
 
-// gather copies the vertices the triangles use into verts.
+// tri is a triangle's three vertices.
+type tri [3]mgl64.Vec3
+
+// gather copies the triangles' vertices from positions into tris.
 func (b *BVH) gather(positions []mgl64.Vec3) {
-	for i, v := range b.vsrc {
-		b.verts[i] = positions[v]
-	}
+	parallelFor(len(b.tris), runtime.GOMAXPROCS(0), func(_, lo, hi int) {
+		tris, tidx := b.tris[lo:hi], b.tidx[lo:hi]
+		for k := range tris {
+			t := &tidx[k]
+			tris[k] = tri{positions[t[0]], positions[t[1]], positions[t[2]]}
+		}
+	})
 }
 
 // triangle returns the vertices of the k-th triangle in leaf order.
-func (b *BVH) triangle(k int32) [3]mgl64.Vec3 {
-	t := &b.tris[k]
-	return [3]mgl64.Vec3{b.verts[t[0]], b.verts[t[1]], b.verts[t[2]]}
-}
+func (b *BVH) triangle(k int32) [3]mgl64.Vec3 { return b.tris[k] }
 
 // ErrVertexCount is wrapped by the error Refit returns when the number of
 // positions differs from the one the BVH was built with.
@@ -279,10 +269,12 @@ func (b *BVH) refitNodes() {
 					continue
 				}
 				box := emptyBox()
-				for _, t := range b.tris[n.child[c] : n.child[c]+int32(n.count[c])] {
-					box.growPoint((*[3]float64)(&b.verts[t[0]]))
-					box.growPoint((*[3]float64)(&b.verts[t[1]]))
-					box.growPoint((*[3]float64)(&b.verts[t[2]]))
+				leaf := b.tris[n.child[c] : n.child[c]+int32(n.count[c])]
+				for k := range leaf {
+					t := &leaf[k]
+					box.growPoint((*[3]float64)(&t[0]))
+					box.growPoint((*[3]float64)(&t[1]))
+					box.growPoint((*[3]float64)(&t[2]))
 				}
 				n.setBox(c, roundOut(box))
 				root.grow(&box)
@@ -327,21 +319,24 @@ func roundOut(box box3) (b box32) {
 }
 
 // roundDown32 returns the largest float32 <= x (x not NaN).
-func roundDown32(x float64) float32 {
-	f := float32(x)
-	if float64(f) > x {
-		f = math.Nextafter32(f, float32(math.Inf(-1)))
-	}
-	return f
-}
+func roundDown32(x float64) float32 { return unkey32(keyDown32(x)) }
 
 // roundUp32 returns the smallest float32 >= x (x not NaN).
-func roundUp32(x float64) float32 {
+func roundUp32(x float64) float32 { return unkey32(keyUp32(x)) }
+
+// keyDown32 is key32(roundDown32(x)): the nearest float32 to x, stepped
+// down once in key order (to the next float32 below, through -0 and the
+// denormals) if it lies above x. No branch: the direction of rounding is
+// unpredictable.
+func keyDown32(x float64) int32 {
 	f := float32(x)
-	if float64(f) < x {
-		f = math.Nextafter32(f, float32(math.Inf(1)))
-	}
-	return f
+	return key32(f) - int32(b2i(float64(f) > x))
+}
+
+// keyUp32 is key32(roundUp32(x)).
+func keyUp32(x float64) int32 {
+	f := float32(x)
+	return key32(f) + int32(b2i(float64(f) < x))
 }
 
 // area32 is the surface area of a float32 box, in float64; 0 for an empty

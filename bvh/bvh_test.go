@@ -675,7 +675,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodes := slices.Clone(b.nodes)
-	verts := slices.Clone(b.verts)
+	tris := slices.Clone(b.tris)
 	if err := b.Refit(pos[:7]); !errors.Is(err, ErrVertexCount) {
 		t.Errorf("Refit with 7 of 8 positions: %v", err)
 	}
@@ -685,7 +685,7 @@ func TestBadInput(t *testing.T) {
 	if err := b.Refit(withPos(2, mgl64.Vec3{0, 0, nan})); err == nil {
 		t.Error("Refit with a NaN position succeeded")
 	}
-	if !slices.Equal(nodes, b.nodes) || !slices.Equal(verts, b.verts) {
+	if !slices.Equal(nodes, b.nodes) || !slices.Equal(tris, b.tris) {
 		t.Error("a failed Refit changed the BVH")
 	}
 }

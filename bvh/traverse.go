@@ -80,16 +80,11 @@ func (q *query) init(r *geom.Ray) bool {
 	}
 	q.ox, q.oy, q.oz = ox, oy, oz
 	q.ix, q.iy, q.iz = 1/dx, 1/dy, 1/dz
-	q.nx, q.ny, q.nz = 0, 0, 0
-	if math.Signbit(q.ix) {
-		q.nx = 3
-	}
-	if math.Signbit(q.iy) {
-		q.ny = 3
-	}
-	if math.Signbit(q.iz) {
-		q.nz = 3
-	}
+	// Sign bits, without branches: the signs of random directions are
+	// unpredictable.
+	q.nx = int(math.Float64bits(q.ix)>>63) * 3
+	q.ny = int(math.Float64bits(q.iy)>>63) * 3
+	q.nz = int(math.Float64bits(q.iz)>>63) * 3
 	q.tmin, q.tmax = r.TMin, r.TMax
 	q.fast = !math.IsInf(q.ix, 0) && !math.IsInf(q.iy, 0) && !math.IsInf(q.iz, 0) && q.tmin >= 0
 	q.tmin += 0 // -0 becomes +0, whose bits are the smallest non-negative key
@@ -97,33 +92,34 @@ func (q *query) init(r *geom.Ray) bool {
 
 	// geom.NewWatertightRay, on scalars: the axis of the largest direction
 	// component becomes z; swapping x and y keeps the winding.
-	kz := 0
+	// Looked up in tables rather than branched on: the comparisons and
+	// signs of random directions are unpredictable.
 	ax, ay, az := math.Abs(dx), math.Abs(dy), math.Abs(dz)
-	if ay > ax {
-		kz = 1
-		if az > ay {
-			kz = 2
-		}
-	} else if az > ax {
-		kz = 2
-	}
-	kx := kz + 1
-	if kx == 3 {
-		kx = 0
-	}
-	ky := kx + 1
-	if ky == 3 {
-		ky = 0
-	}
+	kz := kzTable[b2i(ay > ax)|b2i(az > ay)<<1|b2i(az > ax)<<2]
 	d := [3]float64{dx, dy, dz}
-	if d[kz] < 0 {
-		kx, ky = ky, kx
-	}
 	o := [3]float64{ox, oy, oz}
-	q.kx, q.ky, q.kz = kx, ky, kz
-	q.okx, q.oky, q.okz = o[kx], o[ky], o[kz]
-	q.sx, q.sy, q.sz = d[kx]/d[kz], d[ky]/d[kz], 1/d[kz]
+	perm := &kxyTable[kz][math.Float64bits(d[kz])>>63]
+	kx, ky := int(perm[0]), int(perm[1])
+	q.kx, q.ky, q.kz = kx, ky, int(kz)
+	q.okx, q.oky, q.okz = o[kx%3], o[ky%3], o[kz]
+	q.sx, q.sy, q.sz = d[kx%3]/d[kz], d[ky%3]/d[kz], 1/d[kz]
 	return true
+}
+
+// kzTable is NewWatertightRay's choice of kz, the axis of the largest
+// direction component, indexed by its three comparisons as bits: bit 0
+// |dy| > |dx|, bit 1 |dz| > |dy|, bit 2 |dz| > |dx|. NewWatertightRay takes
+// kz = 1, or 2 if also bit 1, when bit 0 is set; otherwise 2 if bit 2, else
+// 0.
+var kzTable = [8]uint8{0, 1, 0, 2, 2, 1, 2, 2}
+
+// kxyTable holds kx and ky for each kz and direction sign of axis kz
+// (0: d[kz] >= 0, 1: negative): the axes that follow kz cyclically,
+// swapped for a negative d[kz] so that the winding is kept.
+var kxyTable = [3][2][2]uint8{
+	{{1, 2}, {2, 1}},
+	{{2, 0}, {0, 2}},
+	{{0, 1}, {1, 0}},
 }
 
 // Intersect returns the closest hit with T in (r.TMin, r.TMax), and whether
@@ -191,7 +187,7 @@ func (b *BVH) walkDeep(q *query, anyHit bool) {
 // face plane gives 0 * inf = NaN, which the test must ignore rather than
 // cull the box: such rays, and rays with a negative tmin, take slabNaNSafe.
 func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64) (overflow bool) {
-	nodes, tris, verts := b.nodes, b.tris, b.verts
+	nodes, tris := b.nodes, b.tris
 	ox, oy, oz := q.ox, q.oy, q.oz
 	ix, iy, iz := q.ix, q.iy, q.iz
 	nx, ny, nz := q.nx, q.ny, q.nz
@@ -282,7 +278,7 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 					q.tris++
 				}
 				t := &tris[k]
-				p0, p1, p2 := &verts[t[0]], &verts[t[1]], &verts[t[2]]
+				p0, p1, p2 := &t[0], &t[1], &t[2]
 				ax, ay, az := p0[kx]-okx, p0[ky]-oky, p0[kz]-okz
 				bx, by, bz := p1[kx]-okx, p1[ky]-oky, p1[kz]-okz
 				cx, cy, cz := p2[kx]-okx, p2[ky]-oky, p2[kz]-okz
