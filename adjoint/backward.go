@@ -48,6 +48,10 @@ type Options struct {
 	PrimaryEdgeSamples float64
 	// NoSecondary disables secondary edge sampling (at path vertices).
 	NoSecondary bool
+	// SecondaryRate is the probability with which a path vertex draws a
+	// secondary edge sample (its term is divided by it: Russian roulette,
+	// unbiased); 0 means 1. Lower rates trade variance for speed.
+	SecondaryRate float64
 	// NoPrimary disables primary edge sampling.
 	NoPrimary bool
 	// UniformEdges chooses secondary edges uniformly by length instead of

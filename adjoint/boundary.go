@@ -96,6 +96,9 @@ func (w *worker) secondaryEdges(key render.RandomKey, g mgl64.Vec3) {
 			n = n.Mul(-1) // the hemisphere of the outgoing side (two-sided BSDFs)
 		}
 		r := geom.NewRNG(key.Seed, key.Pixel, key.Sample, streamEdgeChoice+uint64(v.Depth))
+		if rate := b.opts.SecondaryRate; rate > 0 && rate < 1 && !(r.Float64() < rate) {
+			continue
+		}
 		es, ok := bd.sec.Sample(p, n, r.Float64(), r.Float64())
 		if !ok || !(es.Pdf > 0) {
 			continue
@@ -137,6 +140,9 @@ func (w *worker) secondaryEdges(key render.RandomKey, g mgl64.Vec3) {
 		e3 := v1.Sub(v0)
 		jac := wE.Cross(e3).Len() / (nLen * dist)
 		gAlpha := weight * jac / es.Pdf
+		if rate := b.opts.SecondaryRate; rate > 0 && rate < 1 {
+			gAlpha /= rate
+		}
 		if math.IsNaN(gAlpha) || math.IsInf(gAlpha, 0) {
 			w.discarded++
 			continue
