@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -464,5 +465,75 @@ func BenchmarkSecondarySampleSphere(b *testing.B) {
 			}
 			b.ReportMetric(float64(fails)/float64(b.N), "fail/op")
 		})
+	}
+}
+
+// BenchmarkSphereSecondaryCost estimates the secondary boundary term with
+// the default sampler on the sphere scene (64 x 64 pixels, 16 samples per
+// pixel, one run per seed) and reports, besides the time of a run, the
+// figure of merit of an estimator: its variance times its cost, the
+// squared standard error of one run's gradient times the run's seconds,
+// for d sum / d object.translation and d sum / d light.translation (each
+// summed over x, y and z). It reports the cost twice: the whole estimate
+// (camera paths, edge samples, the paths either side of each edge) and
+// the edge sampling alone, timed by replaying the run's Sample calls.
+// Run it with -benchtime 1x.
+func BenchmarkSphereSecondaryCost(b *testing.B) {
+	const w, h, spp, seeds = 64, 64, 16, 2
+	r := newSphereRig(b, w, h)
+	hs := []*edgesample.Secondary{edgesample.NewSecondary(r.s, r.e, edgesample.SecondaryOptions{})}
+	type query struct {
+		p, n   mgl64.Vec3
+		u0, u1 float64
+	}
+	var qs []query
+	for i := 0; i < b.N; i++ {
+		sec := make([]tally, 1)
+		start := time.Now()
+		for seed := 1; seed <= seeds; seed++ {
+			sphereSecondary(r, hs, sec, spp, uint64(seed))
+		}
+		total := time.Since(start).Seconds() / seeds
+		// Replay the edge samples of one run.
+		qs = qs[:0]
+		for py := 0; py < h; py++ {
+			for px := 0; px < w; px++ {
+				pixel := uint64(py*w + px)
+				for k := 0; k < spp; k++ {
+					x, y := render.CameraSample(r.s.Sensors[0].Filter, 1, pixel, uint64(k), px, py)
+					key := render.RandomKey{Seed: 1, Pixel: pixel, Sample: uint64(k), Stream: render.StreamBounce}
+					r.s.TracePath(r.cam.Ray(x, y), &r.set, key, 0, nil, &r.rec, &r.st)
+					for j := range r.rec.Vertices {
+						v := &r.rec.Vertices[j]
+						if v.Miss || !v.Shaded || v.BSDF.IsDelta() {
+							continue
+						}
+						n := v.It.Ns
+						if n.Dot(v.Wo) < 0 {
+							n = n.Mul(-1)
+						}
+						rng := geom.NewRNG(1, pixel, uint64(k), 1<<20+uint64(v.Depth))
+						qs = append(qs, query{v.It.P, n, rng.Float64(), rng.Float64()})
+					}
+				}
+			}
+		}
+		start = time.Now()
+		for _, q := range qs {
+			hs[0].Sample(q.p, q.n, q.u0, q.u1)
+		}
+		sampling := time.Since(start).Seconds()
+		var v [2]float64
+		for c := 0; c < 6; c++ {
+			v[c/3] += sec[0].se(c) * sec[0].se(c)
+		}
+		b.ReportMetric(total, "s/run")
+		b.ReportMetric(sampling, "s-sample/run")
+		b.ReportMetric(1e9*sampling/float64(len(qs)), "ns/sample")
+		b.ReportMetric(v[0]*total, "obj-se2*s")
+		b.ReportMetric(v[1]*total, "light-se2*s")
+		b.ReportMetric(v[0]*sampling, "obj-se2*s-sample")
+		b.ReportMetric(v[1]*sampling, "light-se2*s-sample")
+		b.Logf("object %s", formatTally(&sec[0]))
 	}
 }
