@@ -62,9 +62,34 @@ type query struct {
 	// The closest hit so far.
 	hit   Hit
 	found bool
+	// The constants of boxTest4, filled when useBoxAsm and fast.
+	rb rayBox
 	// Interior nodes visited and triangles tested, counted when stats is on.
 	nodes, tris int
 }
+
+// rayBox holds the constants of boxTest4 in the layout that its assembly
+// reads (box_amd64.s hard-codes the offsets; TestRayBoxLayout checks
+// them): each float twice, for the two lanes of an SSE2 register, the byte
+// offsets of each axis's near and far planes within a node, and the bases
+// of the node and triangle arrays, for prefetching.
+type rayBox struct {
+	o          [3][2]float64 // origin
+	inv        [3][2]float64 // inverse direction, for near planes
+	far        [3][2]float64 // inverse direction times robustFold, for far planes
+	tmin, tmax [2]float64
+	nearOff    [3]int
+	farOff     [3]int
+	nodes      *node
+	tris       *tri
+}
+
+// setTMax records a new closest hit distance in rb.
+func (rb *rayBox) setTMax(t float64) { rb.tmax = [2]float64{t, t} }
+
+// useBoxAsm selects boxTest4 for the fast-path slab test; tests turn it off
+// to check the Go code on machines with the assembly.
+var useBoxAsm = haveBoxAsm
 
 // init prepares q for r; it returns false when r can hit nothing: a NaN or
 // infinite component, a zero direction or an empty range.
@@ -89,6 +114,21 @@ func (q *query) init(r *geom.Ray) bool {
 	q.fast = !math.IsInf(q.ix, 0) && !math.IsInf(q.iy, 0) && !math.IsInf(q.iz, 0) && q.tmin >= 0
 	q.tmin += 0 // -0 becomes +0, whose bits are the smallest non-negative key
 	q.hit, q.found = Hit{}, false
+	if q.fast {
+		inv := [3]float64{q.ix, q.iy, q.iz}
+		ns := [3]int{q.nx, q.ny, q.nz}
+		for a := 0; a < 3; a++ {
+			o := r.O[a]
+			q.rb.o[a] = [2]float64{o, o}
+			q.rb.inv[a] = [2]float64{inv[a], inv[a]}
+			f := inv[a] * robustFold
+			q.rb.far[a] = [2]float64{f, f}
+			q.rb.nearOff[a] = (a + ns[a]) * 16
+			q.rb.farOff[a] = (a + (ns[a] ^ 3)) * 16
+		}
+		q.rb.tmin = [2]float64{q.tmin, q.tmin}
+		q.rb.setTMax(q.tmax)
+	}
 
 	// geom.NewWatertightRay, on scalars: the axis of the largest direction
 	// component becomes z; swapping x and y keeps the winding.
@@ -174,15 +214,19 @@ func (b *BVH) walkDeep(q *query, anyHit bool) {
 
 // walk traverses the tree with the given stack and records hits in q. At an
 // interior node it tests the boxes of all its children (stored in the
-// node), goes on with the one the ray enters first and pushes the others
-// with their entry distances, farthest first; a popped entry the ray enters
-// beyond the closest hit found since is skipped. With anyHit it stops at the
-// first hit and does not order the children. It returns true, with q's hit
+// node); when several are hit it goes on with the one the ray enters first
+// and pushes the others with their entry distances, farthest first; a
+// popped entry the ray enters beyond the closest hit found since is
+// skipped. With anyHit it stops at the first hit and does not order the
+// children (measured: ordering shadow rays by distance visits fewer
+// triangles but costs more than it saves). It returns true, with q's hit
 // still valid, if the stack overflowed before the traversal ended.
 //
 // The slab test (Kay and Kajiya 1986; pbrt-v4 section 6.1.2) takes the near
 // and far planes of each axis by the sign of the direction and orders
-// distances as integer keys (see query.fast). When a direction component is
+// distances as integer keys (see query.fast). On amd64, rays of the fast
+// path test the four boxes with boxTest4, two per SSE2 register, which also
+// prefetches the children (see box_amd64.s). When a direction component is
 // zero (or so small that its inverse is infinite), a ray lying in a box's
 // face plane gives 0 * inf = NaN, which the test must ignore rather than
 // cull the box: such rays, and rays with a negative tmin, take slabNaNSafe.
@@ -199,6 +243,12 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 	shx, shy, shz := q.sx, q.sy, q.sz
 	okx, oky, okz := q.okx, q.oky, q.okz
 
+	asm := useBoxAsm && fast
+	if asm {
+		q.rb.nodes, q.rb.tris = &nodes[0], &tris[0]
+	}
+	var ent [4]float64
+
 	sp := 0
 	ref, cnt := int32(0), uint8(0) // the item at hand: node index, or leaf (first, count)
 	for {
@@ -212,59 +262,78 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 			// plane: box[a + (n_a ^ 3)]; the masks let the compiler drop
 			// the bounds checks. The four tests are independent and
 			// written out, so that their values stay in registers.
-			var e0, e1, e2, e3, x0, x1, x2, x3 int64
-			bx := &n.box
-			if fast {
-				bnx, bny, bnz := &bx[nx&3], &bx[1+ny&3], &bx[2+nz&3]
-				bfx, bfy, bfz := &bx[(nx^3)&3], &bx[1+(ny^3)&3], &bx[2+(nz^3)&3]
-				e0 = max(fbits((float64(bnx[0])-ox)*ix), fbits((float64(bny[0])-oy)*iy), fbits((float64(bnz[0])-oz)*iz), tminBits)
-				x0 = min(fbits((float64(bfx[0])-ox)*fx), fbits((float64(bfy[0])-oy)*fy), fbits((float64(bfz[0])-oz)*fz), tmaxKey)
-				e1 = max(fbits((float64(bnx[1])-ox)*ix), fbits((float64(bny[1])-oy)*iy), fbits((float64(bnz[1])-oz)*iz), tminBits)
-				x1 = min(fbits((float64(bfx[1])-ox)*fx), fbits((float64(bfy[1])-oy)*fy), fbits((float64(bfz[1])-oz)*fz), tmaxKey)
-				e2 = max(fbits((float64(bnx[2])-ox)*ix), fbits((float64(bny[2])-oy)*iy), fbits((float64(bnz[2])-oz)*iz), tminBits)
-				x2 = min(fbits((float64(bfx[2])-ox)*fx), fbits((float64(bfy[2])-oy)*fy), fbits((float64(bfz[2])-oz)*fz), tmaxKey)
-				e3 = max(fbits((float64(bnx[3])-ox)*ix), fbits((float64(bny[3])-oy)*iy), fbits((float64(bnz[3])-oz)*iz), tminBits)
-				x3 = min(fbits((float64(bfx[3])-ox)*fx), fbits((float64(bfy[3])-oy)*fy), fbits((float64(bfz[3])-oz)*fz), tmaxKey)
+			var e0, e1, e2, e3 int64
+			var mask int
+			if asm {
+				mask = boxTest4(n, &q.rb, &ent)
+				e0, e1, e2, e3 = fbits(ent[0]), fbits(ent[1]), fbits(ent[2]), fbits(ent[3])
 			} else {
-				e0, x0 = slabNaNSafe(n, 0, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-				e1, x1 = slabNaNSafe(n, 1, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-				e2, x2 = slabNaNSafe(n, 2, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-				e3, x3 = slabNaNSafe(n, 3, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				var x0, x1, x2, x3 int64
+				bx := &n.box
+				if fast {
+					bnx, bny, bnz := &bx[nx&3], &bx[1+ny&3], &bx[2+nz&3]
+					bfx, bfy, bfz := &bx[(nx^3)&3], &bx[1+(ny^3)&3], &bx[2+(nz^3)&3]
+					e0 = max(fbits((float64(bnx[0])-ox)*ix), fbits((float64(bny[0])-oy)*iy), fbits((float64(bnz[0])-oz)*iz), tminBits)
+					x0 = min(fbits((float64(bfx[0])-ox)*fx), fbits((float64(bfy[0])-oy)*fy), fbits((float64(bfz[0])-oz)*fz), tmaxKey)
+					e1 = max(fbits((float64(bnx[1])-ox)*ix), fbits((float64(bny[1])-oy)*iy), fbits((float64(bnz[1])-oz)*iz), tminBits)
+					x1 = min(fbits((float64(bfx[1])-ox)*fx), fbits((float64(bfy[1])-oy)*fy), fbits((float64(bfz[1])-oz)*fz), tmaxKey)
+					e2 = max(fbits((float64(bnx[2])-ox)*ix), fbits((float64(bny[2])-oy)*iy), fbits((float64(bnz[2])-oz)*iz), tminBits)
+					x2 = min(fbits((float64(bfx[2])-ox)*fx), fbits((float64(bfy[2])-oy)*fy), fbits((float64(bfz[2])-oz)*fz), tmaxKey)
+					e3 = max(fbits((float64(bnx[3])-ox)*ix), fbits((float64(bny[3])-oy)*iy), fbits((float64(bnz[3])-oz)*iz), tminBits)
+					x3 = min(fbits((float64(bfx[3])-ox)*fx), fbits((float64(bfy[3])-oy)*fy), fbits((float64(bfz[3])-oz)*fz), tmaxKey)
+				} else {
+					e0, x0 = slabNaNSafe(n, 0, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+					e1, x1 = slabNaNSafe(n, 1, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+					e2, x2 = slabNaNSafe(n, 2, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+					e3, x3 = slabNaNSafe(n, 3, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				}
+				mask = b2i(e0 <= x0) | b2i(e1 <= x1)<<1 | b2i(e2 <= x2)<<2 | b2i(e3 <= x3)<<3
 			}
-			mask := b2i(e0 <= x0) | b2i(e1 <= x1)<<1 | b2i(e2 <= x2)<<2 | b2i(e3 <= x3)<<3
-			if mask != 0 && mask&(mask-1) == 0 {
+			if mask&(mask-1) == 0 {
+				if mask == 0 {
+					goto pop
+				}
 				// One child hit: go on with it.
 				c := bits.TrailingZeros(uint(mask)) & (width - 1)
 				ref, cnt = n.child[c], n.count[c]
 				continue
 			}
-			if mask != 0 {
-				// Several: push them all (the stores are unconditional,
-				// the stack pointer advances per hit child), then order the
-				// new entries farthest first, so that the nearest is popped
-				// next.
-				if sp+width > len(refs) {
-					return true
-				}
-				base := sp
-				refs[sp], cnts[sp], ts[sp] = n.child[0], n.count[0], e0
-				sp += mask & 1
-				refs[sp], cnts[sp], ts[sp] = n.child[1], n.count[1], e1
-				sp += mask >> 1 & 1
-				refs[sp], cnts[sp], ts[sp] = n.child[2], n.count[2], e2
-				sp += mask >> 2 & 1
-				refs[sp], cnts[sp], ts[sp] = n.child[3], n.count[3], e3
-				sp += mask >> 3 & 1
-				if !anyHit {
-					for i := base + 1; i < sp; i++ {
-						for j := i; j > base && ts[j-1] < ts[j]; j-- {
-							refs[j-1], refs[j] = refs[j], refs[j-1]
-							cnts[j-1], cnts[j] = cnts[j], cnts[j-1]
-							ts[j-1], ts[j] = ts[j], ts[j-1]
-						}
+			// Several: go on with one and push the others (the stores are
+			// unconditional, the stack pointer advances per pushed child).
+			if sp+width > len(refs) {
+				return true
+			}
+			var c int
+			if anyHit {
+				// Order does not pay for shadow rays, which stop at any
+				// hit: go on with the last child hit.
+				c = bits.Len(uint(mask)) - 1
+			} else {
+				c = nearest(mask, e0, e1, e2, e3)
+			}
+			push := mask &^ (1 << c)
+			base := sp
+			refs[sp], cnts[sp], ts[sp] = n.child[0], n.count[0], e0
+			sp += push & 1
+			refs[sp], cnts[sp], ts[sp] = n.child[1], n.count[1], e1
+			sp += push >> 1 & 1
+			refs[sp], cnts[sp], ts[sp] = n.child[2], n.count[2], e2
+			sp += push >> 2 & 1
+			refs[sp], cnts[sp], ts[sp] = n.child[3], n.count[3], e3
+			sp += push >> 3 & 1
+			if !anyHit {
+				// Farthest first, so that the nearer ones are popped first.
+				for i := base + 1; i < sp; i++ {
+					for j := i; j > base && ts[j-1] < ts[j]; j-- {
+						refs[j-1], refs[j] = refs[j], refs[j-1]
+						cnts[j-1], cnts[j] = cnts[j], cnts[j-1]
+						ts[j-1], ts[j] = ts[j], ts[j-1]
 					}
 				}
 			}
+			c &= width - 1
+			ref, cnt = n.child[c], n.count[c]
+			continue
 		} else {
 			for k := ref; k < ref+int32(cnt); k++ {
 				// The watertight test of geom.WatertightRay.Intersect,
@@ -319,6 +388,7 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 				tmax = tt * inv
 				tmaxKey = fkey(tmax)
 				q.tmax = tmax
+				q.rb.setTMax(tmax)
 				q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, k
 				q.found = true
 				if anyHit {
@@ -327,6 +397,7 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 			}
 		}
 		// Pop the next item the ray can still reach before its closest hit.
+	pop:
 		for {
 			if sp == 0 {
 				return false
@@ -338,6 +409,35 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 		}
 		ref, cnt = refs[sp], cnts[sp]
 	}
+}
+
+// nearest returns the child of least entry distance among those in mask
+// (bit c for child c, at least one bit set), the last one among equals, as
+// the order of the pushed entries has it. Conditional moves, no branches.
+func nearest(mask int, e0, e1, e2, e3 int64) int {
+	if mask&1 == 0 {
+		e0 = math.MaxInt64
+	}
+	if mask&2 == 0 {
+		e1 = math.MaxInt64
+	}
+	if mask&4 == 0 {
+		e2 = math.MaxInt64
+	}
+	if mask&8 == 0 {
+		e3 = math.MaxInt64
+	}
+	c, e := 0, e0
+	if e1 <= e {
+		c, e = 1, e1
+	}
+	if e2 <= e {
+		c, e = 2, e2
+	}
+	if e3 <= e {
+		c = 3
+	}
+	return c
 }
 
 // b2i is 1 for true and 0 for false; the compiler makes it a SETcc.
