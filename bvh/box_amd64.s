@@ -27,24 +27,36 @@ TEXT ·boxTest4(SB), NOSPLIT, $0-32
 	MOVQ r+8(FP), BX
 	MOVQ t+16(FP), CX
 	// Byte offsets of the near and far planes of x, y, z.
-	MOVQ 176(BX), R8
-	MOVQ 184(BX), R9
-	MOVQ 192(BX), R10
-	MOVQ 200(BX), R11
-	MOVQ 208(BX), R12
-	MOVQ 216(BX), R13
+	MOVQ 88(BX), R8
+	MOVQ 96(BX), R9
+	MOVQ 104(BX), R10
+	MOVQ 112(BX), R11
+	MOVQ 120(BX), R12
+	MOVQ 128(BX), R13
 	// Origin, inverse direction for near planes, widened inverse for far
-	// planes, tmin: each value twice.
-	MOVUPD 0(BX), X6
-	MOVUPD 16(BX), X7
-	MOVUPD 32(BX), X8
-	MOVUPD 48(BX), X9
-	MOVUPD 64(BX), X10
-	MOVUPD 80(BX), X11
-	MOVUPD 96(BX), X12
-	MOVUPD 112(BX), X13
-	MOVUPD 128(BX), X14
-	MOVUPD 144(BX), X15
+	// planes and tmin, each in both lanes. (rayBox holds single values:
+	// pairs stored by Go as two 8-byte halves and loaded whole would stall
+	// store-to-load forwarding.)
+	MOVSD 0(BX), X6
+	UNPCKLPD X6, X6
+	MOVSD 8(BX), X7
+	UNPCKLPD X7, X7
+	MOVSD 16(BX), X8
+	UNPCKLPD X8, X8
+	MOVSD 24(BX), X9
+	UNPCKLPD X9, X9
+	MOVSD 32(BX), X10
+	UNPCKLPD X10, X10
+	MOVSD 40(BX), X11
+	UNPCKLPD X11, X11
+	MOVSD 48(BX), X12
+	UNPCKLPD X12, X12
+	MOVSD 56(BX), X13
+	UNPCKLPD X13, X13
+	MOVSD 64(BX), X14
+	UNPCKLPD X14, X14
+	MOVSD 72(BX), X15
+	UNPCKLPD X15, X15
 
 	// Children 0 and 1.
 	CVTPS2PD (AX)(R8*1), X0
@@ -70,7 +82,8 @@ TEXT ·boxTest4(SB), NOSPLIT, $0-32
 	MULPD X14, X5
 	MINPD X4, X3
 	MINPD X5, X3
-	MOVUPD 160(BX), X1
+	MOVSD 80(BX), X1
+	UNPCKLPD X1, X1
 	MINPD X1, X3
 	MOVUPD X0, 0(CX)
 	CMPPD X3, X0, $2 // entry <= exit
@@ -100,7 +113,8 @@ TEXT ·boxTest4(SB), NOSPLIT, $0-32
 	MULPD X14, X5
 	MINPD X4, X3
 	MINPD X5, X3
-	MOVUPD 160(BX), X1
+	MOVSD 80(BX), X1
+	UNPCKLPD X1, X1
 	MINPD X1, X3
 	MOVUPD X0, 16(CX)
 	CMPPD X3, X0, $2
@@ -110,8 +124,8 @@ TEXT ·boxTest4(SB), NOSPLIT, $0-32
 
 	// Prefetch the children: a node's two cache lines, a leaf's first
 	// triangles.
-	MOVQ 224(BX), R8
-	MOVQ 232(BX), R9
+	MOVQ 136(BX), R8
+	MOVQ 144(BX), R9
 	MOVLQSX 96(AX), R10
 	MOVBQZX 112(AX), R11
 	MOVQ R10, R12

@@ -842,7 +842,7 @@ func TestStackRestart(t *testing.T) {
 				b.walkDeep(&q, false)
 			}
 			want, wantOK := bruteForce(pos, idx, r)
-			if q.found != wantOK || (q.found && (q.hit.T != want.T || b.triID[q.hit.Tri] != want.Tri)) {
+			if q.found != wantOK || (q.found && (q.hit.T != want.T || q.hit.Tri != want.Tri)) {
 				t.Fatalf("ray %d: restarted traversal found %+v %v, brute force %+v %v", i, q.hit, q.found, want, wantOK)
 			}
 		}

@@ -70,22 +70,20 @@ type query struct {
 
 // rayBox holds the constants of boxTest4 in the layout that its assembly
 // reads (box_amd64.s hard-codes the offsets; TestRayBoxLayout checks
-// them): each float twice, for the two lanes of an SSE2 register, the byte
-// offsets of each axis's near and far planes within a node, and the bases
-// of the node and triangle arrays, for prefetching.
+// them): the origin, the inverse direction for near planes and widened by
+// robustFold for far planes, the range, the byte offsets of each axis's
+// near and far planes within a node, and the bases of the node and
+// triangle arrays, for prefetching.
 type rayBox struct {
-	o          [3][2]float64 // origin
-	inv        [3][2]float64 // inverse direction, for near planes
-	far        [3][2]float64 // inverse direction times robustFold, for far planes
-	tmin, tmax [2]float64
+	o          [3]float64
+	inv        [3]float64
+	far        [3]float64
+	tmin, tmax float64
 	nearOff    [3]int
 	farOff     [3]int
 	nodes      *node
 	tris       *tri
 }
-
-// setTMax records a new closest hit distance in rb.
-func (rb *rayBox) setTMax(t float64) { rb.tmax = [2]float64{t, t} }
 
 // useBoxAsm selects boxTest4 for the fast-path slab test; tests turn it off
 // to check the Go code on machines with the assembly.
@@ -103,46 +101,45 @@ func (q *query) init(r *geom.Ray) bool {
 	if (dx == 0 && dy == 0 && dz == 0) || !(r.TMin < r.TMax) {
 		return false
 	}
+	ix, iy, iz := 1/dx, 1/dy, 1/dz
 	q.ox, q.oy, q.oz = ox, oy, oz
-	q.ix, q.iy, q.iz = 1/dx, 1/dy, 1/dz
+	q.ix, q.iy, q.iz = ix, iy, iz
 	// Sign bits, without branches: the signs of random directions are
 	// unpredictable.
-	q.nx = int(math.Float64bits(q.ix)>>63) * 3
-	q.ny = int(math.Float64bits(q.iy)>>63) * 3
-	q.nz = int(math.Float64bits(q.iz)>>63) * 3
-	q.tmin, q.tmax = r.TMin, r.TMax
-	q.fast = !math.IsInf(q.ix, 0) && !math.IsInf(q.iy, 0) && !math.IsInf(q.iz, 0) && q.tmin >= 0
-	q.tmin += 0 // -0 becomes +0, whose bits are the smallest non-negative key
+	nx := int(math.Float64bits(ix)>>63) * 3
+	ny := int(math.Float64bits(iy)>>63) * 3
+	nz := int(math.Float64bits(iz)>>63) * 3
+	q.nx, q.ny, q.nz = nx, ny, nz
+	tmin := r.TMin + 0 // -0 becomes +0, whose bits are the smallest non-negative key
+	q.tmin, q.tmax = tmin, r.TMax
+	q.fast = math.Abs(ix) <= math.MaxFloat64 && math.Abs(iy) <= math.MaxFloat64 && math.Abs(iz) <= math.MaxFloat64 && tmin >= 0
 	q.hit, q.found = Hit{}, false
 	if q.fast {
-		inv := [3]float64{q.ix, q.iy, q.iz}
-		ns := [3]int{q.nx, q.ny, q.nz}
-		for a := 0; a < 3; a++ {
-			o := r.O[a]
-			q.rb.o[a] = [2]float64{o, o}
-			q.rb.inv[a] = [2]float64{inv[a], inv[a]}
-			f := inv[a] * robustFold
-			q.rb.far[a] = [2]float64{f, f}
-			q.rb.nearOff[a] = (a + ns[a]) * 16
-			q.rb.farOff[a] = (a + (ns[a] ^ 3)) * 16
-		}
-		q.rb.tmin = [2]float64{q.tmin, q.tmin}
-		q.rb.setTMax(q.tmax)
+		rb := &q.rb
+		rb.o[0], rb.o[1], rb.o[2] = ox, oy, oz
+		rb.inv[0], rb.inv[1], rb.inv[2] = ix, iy, iz
+		rb.far[0], rb.far[1], rb.far[2] = ix*robustFold, iy*robustFold, iz*robustFold
+		rb.tmin, rb.tmax = tmin, r.TMax
+		// Plane p of a node's boxes starts at byte 16p.
+		rb.nearOff = [3]int{16 * nx, 16 * (1 + ny), 16 * (2 + nz)}
+		rb.farOff = [3]int{16 * (nx ^ 3), 16 * (1 + (ny ^ 3)), 16 * (2 + (nz ^ 3))}
 	}
 
 	// geom.NewWatertightRay, on scalars: the axis of the largest direction
-	// component becomes z; swapping x and y keeps the winding.
-	// Looked up in tables rather than branched on: the comparisons and
-	// signs of random directions are unpredictable.
+	// component becomes z; swapping x and y keeps the winding. Looked up in
+	// tables rather than branched on: the comparisons and signs of random
+	// directions are unpredictable. 1/d[kz] is the inverse already
+	// computed, the same operation on the same operands.
 	ax, ay, az := math.Abs(dx), math.Abs(dy), math.Abs(dz)
-	kz := kzTable[b2i(ay > ax)|b2i(az > ay)<<1|b2i(az > ax)<<2]
-	d := [3]float64{dx, dy, dz}
-	o := [3]float64{ox, oy, oz}
-	perm := &kxyTable[kz][math.Float64bits(d[kz])>>63]
-	kx, ky := int(perm[0]), int(perm[1])
-	q.kx, q.ky, q.kz = kx, ky, int(kz)
-	q.okx, q.oky, q.okz = o[kx%3], o[ky%3], o[kz]
-	q.sx, q.sy, q.sz = d[kx%3]/d[kz], d[ky%3]/d[kz], 1/d[kz]
+	kz := int(kzTable[b2i(ay > ax)|b2i(az > ay)<<1|b2i(az > ax)<<2]) & 3
+	d := [4]float64{dx, dy, dz}
+	o := [4]float64{ox, oy, oz}
+	inv := [4]float64{ix, iy, iz}
+	perm := &kxyTable[kz%3][math.Float64bits(d[kz])>>63]
+	kx, ky := int(perm[0])&3, int(perm[1])&3
+	q.kx, q.ky, q.kz = kx, ky, kz
+	q.okx, q.oky, q.okz = o[kx], o[ky], o[kz]
+	q.sx, q.sy, q.sz = d[kx]/d[kz], d[ky]/d[kz], inv[kz]
 	return true
 }
 
@@ -176,9 +173,6 @@ func (b *BVH) Intersect(r geom.Ray) (Hit, bool) {
 	var ts [shortStack]int64
 	if b.walk(&q, false, refs[:], cnts[:], ts[:]) {
 		b.walkDeep(&q, false)
-	}
-	if q.found {
-		q.hit.Tri = b.triID[q.hit.Tri]
 	}
 	return q.hit, q.found
 }
@@ -231,7 +225,7 @@ func (b *BVH) walkDeep(q *query, anyHit bool) {
 // face plane gives 0 * inf = NaN, which the test must ignore rather than
 // cull the box: such rays, and rays with a negative tmin, take slabNaNSafe.
 func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64) (overflow bool) {
-	nodes, tris := b.nodes, b.tris
+	nodes, tris, triID := b.nodes, b.tris, b.triID
 	ox, oy, oz := q.ox, q.oy, q.oz
 	ix, iy, iz := q.ix, q.iy, q.iz
 	nx, ny, nz := q.nx, q.ny, q.nz
@@ -388,8 +382,10 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 				tmax = tt * inv
 				tmaxKey = fkey(tmax)
 				q.tmax = tmax
-				q.rb.setTMax(tmax)
-				q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, k
+				q.rb.tmax = tmax
+				// The input index is loaded now, where the traversal goes on
+				// while it comes, rather than after the traversal.
+				q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, triID[k]
 				q.found = true
 				if anyHit {
 					return false
