@@ -37,13 +37,6 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 			}
 		}
 	}
-	off := make([]int32, len(s.Shapes))
-	for i, sh := range s.Shapes {
-		off[i] = int32(len(h.pos))
-		if sh != nil {
-			h.pos = append(h.pos, sh.Positions...)
-		}
-	}
 	ne := len(e.List)
 	if ne == 0 {
 		return h
@@ -52,7 +45,6 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 		h:     h,
 		e:     e,
 		s:     s,
-		off:   off,
 		cent:  make([]mgl64.Vec3, ne),
 		class: make([]uint8, ne),
 		wA:    make([]float64, ne),
@@ -78,18 +70,14 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 	}
 	root := b.build(0, int32(ne), 0)
 	h.nodes = make([]secNode, root.size)
-	h.anch = make([]anchor, root.size)
-	for i := range h.anch {
-		h.anch[i] = noAnchor
-	}
 	b.flatten(root, 0, 0)
 	h.recs = make([]secEdge, ne)
 	for k, i := range b.order {
 		h.recs[k] = b.recs[i]
 	}
 	h.edgePos = make([]int32, ne)
-	for k, r := range h.recs {
-		h.edgePos[r.edge] = int32(k)
+	for k := range h.recs {
+		h.edgePos[h.recs[k].edge] = int32(k)
 	}
 	return h
 }
@@ -99,7 +87,6 @@ type secBuilder struct {
 	h      *Secondary
 	e      *Edges
 	s      *render.Scene
-	off    []int32
 	cent   []mgl64.Vec3 // edge midpoints
 	class  []uint8      // edgeClass of each edge
 	wA     []float64    // weighted lengths of each edge in the three
@@ -121,20 +108,21 @@ func (b *secBuilder) prepare() {
 			if b.h.opts.NoJumpWeight {
 				jump = 1
 			}
-			ed := &b.e.List[i]
-			o := b.off[ed.Shape]
-			r := secEdge{v0: o + ed.V0, v1: o + ed.V1, o0: o + ed.Opp0, o1: o + ed.Opp0, edge: int32(i), flags: fl, jump: float32(jump)}
-			if ed.Opp1 >= 0 {
-				r.o1 = o + ed.Opp1
+			v0, v1, o0, o1 := b.e.corners(b.s, i)
+			m0, m1 := sideNormals(v0, v1, o0, o1)
+			ev := v1.Sub(v0)
+			l := ev.Len()
+			r := secEdge{v0: vec(v0), v1: vec(v1), m0: vec(m0), m1: vec(m1), length: float32(l), edge: int32(i), flags: fl, jump: float32(jump)}
+			if l > 0 && !math.IsInf(l, 0) {
+				u := ev.Mul(1 / l)
+				r.dir = [3]float32{float32(u[0]), float32(u[1]), float32(u[2])}
 			}
 			b.recs[i] = r
-			v0, v1 := b.h.pos[r.v0], b.h.pos[r.v1]
 			b.cent[i] = v0.Add(v1).Mul(0.5)
 			b.lo[i] = mgl64.Vec3{min(v0[0], v1[0]), min(v0[1], v1[1]), min(v0[2], v1[2])}
 			b.hi[i] = mgl64.Vec3{max(v0[0], v1[0]), max(v0[1], v1[1]), max(v0[2], v1[2])}
 			b.n0[i], b.n1[i] = n0, n1
 			c, wA, wS, wF := edgeClass(fl, n0, n1, jump, !b.h.opts.NoJumpWeight)
-			l := v1.Sub(v0).Len()
 			b.class[i] = c
 			b.wA[i], b.wS[i], b.wF[i] = wA*l, wS*l, wF*l
 			b.cost[i] = b.wA[i] + b.wS[i] + 0.5*b.wF[i]
@@ -346,16 +334,15 @@ func (b *secBuilder) median(idx []int32) int32 {
 // root's description.
 func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 	nd := &b.h.nodes[ni]
-	nd.start, nd.count = t.start, t.count
+	idx := b.order[t.start : t.start+t.count]
 	if t.left == nil {
-		nd.right = -1
-		d := b.leaf(b.order[t.start : t.start+t.count])
+		d := b.leaf(idx)
 		nd.pack(&d)
-		b.radius(ni, b.order[t.start:t.start+t.count])
+		nd.start, nd.count, nd.right = t.start, t.count, -1
+		b.radius(nd, idx)
 		return d
 	}
 	left, right := ni+1, ni+1+t.left.size
-	nd.right = right
 	var l, r nodeData
 	if t.count >= parallelBuild && depth < 10 {
 		var wg sync.WaitGroup
@@ -373,21 +360,21 @@ func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 	d := nodeData{box: l.box.Union(r.box), lA: l.lA + r.lA, lS: l.lS + r.lS, lF: l.lF + r.lF}
 	d.axis, d.cosT, d.sinT = mergeCones(l.axis, l.cosT, l.sinT, r.axis, r.cosT, r.sinT)
 	nd.pack(&d)
-	dec := nd.data()
-	b.h.anch[ni].boost = float32(silhouetteBoost(dec.cosT, dec.sinT))
+	nd.start, nd.count, nd.right = t.start, t.count, right
 	if t.count <= anchorMaxCount {
-		b.anchors(ni, b.order[t.start:t.start+t.count])
-		b.radius(ni, b.order[t.start:t.start+t.count])
+		b.anchors(nd, idx)
+		b.radius(nd, idx)
 	}
 	return d
 }
 
-// anchors computes the anchored normal cones of inner node ni holding the
-// edges idx (Sander, Gu, Gortler, Hoppe and Snyder, "Silhouette Clipping",
-// SIGGRAPH 2000, section 4.2). With a and theta the node's decoded normal
-// cone and c its decoded box centre, every face f (unit normal m_f within
-// theta of a, plane through the point y_f) faces away from every point of
-// the cone of apex c + tB a, axis -a and half-angle pi/2 - theta when
+// anchors computes the anchored normal cones of the inner node nd holding
+// the edges idx (Sander, Gu, Gortler, Hoppe and Snyder, "Silhouette
+// Clipping", SIGGRAPH 2000, section 4.2). With a and theta the node's
+// stored normal cone and c its stored box's centre, every face f (unit
+// normal m_f within theta of a, plane through the point y_f) faces away
+// from every point of the cone of apex c + tB a, axis -a and half-angle
+// pi/2 - theta when
 //
 //	tB <= min over f of m_f.(y_f - c) / (m_f.a),
 //
@@ -395,26 +382,27 @@ func (b *secBuilder) flatten(t *tmpNode, ni int32, depth int) nodeData {
 // y_f), the first term at most 0 (the angle between m_f and x - apex is
 // at least pi/2) and the second too. Likewise every face faces every point
 // of the cone of apex c + tF a, axis a, with tF at least the maximum. The
-// offsets are computed from the decoded (float32) axis and centre that the
-// queries use, and rounded outwards.
+// offsets are computed from the float32 axis and box that the queries
+// use, and rounded outwards.
 //
 // Nodes of more than anchorMaxCount edges get none: the work is linear in a
 // node's size at every level, and such large nodes rarely have a normal
 // cone narrow enough for the anchored cones to prove anything.
-func (b *secBuilder) anchors(ni int32, idx []int32) {
-	d := b.h.nodes[ni].data()
-	if !d.anchorOK() {
+func (b *secBuilder) anchors(nd *secNode, idx []int32) {
+	cosT := float64(nd.cosT)
+	if !(cosT >= anchorMinCos && cosT <= 1) {
 		return
 	}
-	c := d.box.Centroid()
+	c := nd.centre()
+	axis := nd.coneAxis()
 	tB, tF := math.Inf(1), math.Inf(-1)
 	for _, i := range idx {
 		if b.class[i] == classAlways {
 			continue
 		}
-		y := b.h.pos[b.recs[i].v0].Sub(c)
+		y := b.recs[i].v0.mgl().Sub(c)
 		for _, m := range [2]mgl64.Vec3{b.n0[i], b.n1[i]} {
-			ma := m.Dot(d.axis)
+			ma := m.Dot(axis)
 			if !(ma > 0) {
 				// The cone does not bound this normal after all (it
 				// always does; guard against rounding): no anchors.
@@ -429,25 +417,24 @@ func (b *secBuilder) anchors(ni int32, idx []int32) {
 		return
 	}
 	// Margins for the rounding of the terms above, relative to the box.
-	pad := 1e-6 * (d.box.Diagonal().Len() + math.Abs(tB) + math.Abs(tF))
-	b.h.anch[ni].tB, b.h.anch[ni].tF = roundDown32(tB-pad), roundUp32(tF+pad)
+	pad := 1e-6 * (nd.box().Diagonal().Len() + math.Abs(tB) + math.Abs(tF))
+	nd.tB, nd.tF = roundDown32(tB-pad), roundUp32(tF+pad)
 }
 
-// radius stores the radius about node ni's decoded box centre of the
-// sphere holding the end points of its edges idx (tighter than half the
-// box's diagonal for curved patches), padded and rounded up.
-func (b *secBuilder) radius(ni int32, idx []int32) {
-	d := b.h.nodes[ni].data()
-	c := d.box.Centroid()
+// radius stores the radius about the node's box centre of the sphere
+// holding the end points of its edges idx (tighter than half the box's
+// diagonal for curved patches), padded and rounded up.
+func (b *secBuilder) radius(nd *secNode, idx []int32) {
+	c := nd.centre()
 	r2 := 0.0
 	for _, i := range idx {
 		r := &b.recs[i]
-		r2 = math.Max(r2, b.h.pos[r.v0].Sub(c).LenSqr())
-		r2 = math.Max(r2, b.h.pos[r.v1].Sub(c).LenSqr())
+		r2 = math.Max(r2, r.v0.mgl().Sub(c).LenSqr())
+		r2 = math.Max(r2, r.v1.mgl().Sub(c).LenSqr())
 	}
-	half := 0.5 * d.box.Diagonal().Len()
+	half := 0.5 * nd.box().Diagonal().Len()
 	r := math.Min(math.Sqrt(r2)+1e-6*half, half)
-	b.h.anch[ni].rad = roundUp32(r)
+	nd.rad = roundUp32(r)
 }
 
 // leaf describes a leaf of the edges idx. Its normal cone is centred on

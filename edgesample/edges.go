@@ -346,9 +346,42 @@ const sharpCosTol = 1e-6
 // opposite vertex lies on. With F0 = (v0, v1, o0) counter-clockwise, F0
 // faces p (p on the side its winding normal points to) exactly when
 // s0 < 0; a consistently wound F1 = (v1, v0, o1) faces p when s1 > 0.
+//
+// They are evaluated as (v0-p) . m0 and (v0-p) . m1 with the side normals
+// of sideNormals (the same triple products, reordered), so that the
+// secondary sampler, which caches m0 and m1, gets bit-identical signs.
 func sides(v0, v1, o0, o1, p mgl64.Vec3) (s0, s1 float64) {
-	m := v0.Sub(p).Cross(v1.Sub(p))
-	return m.Dot(o0.Sub(p)), m.Dot(o1.Sub(p))
+	m0, m1 := sideNormals(v0, v1, o0, o1)
+	return sidesN(v0.Sub(p), m0, m1)
+}
+
+// sideNormals returns m0 = (v1-v0) x (o0-v0), the winding normal of F0
+// scaled by twice its area, and m1 = (v1-v0) x (o1-v0). The explicit
+// conversions keep every product rounded on its own (no fused
+// multiply-add), so the values do not depend on where the code is
+// inlined.
+func sideNormals(v0, v1, o0, o1 mgl64.Vec3) (m0, m1 mgl64.Vec3) {
+	return cross64(v1.Sub(v0), o0.Sub(v0)), cross64(v1.Sub(v0), o1.Sub(v0))
+}
+
+// sidesN returns the signed volumes of sides from a = v0-p and the side
+// normals: s0 = a . m0, s1 = a . m1.
+func sidesN(a, m0, m1 mgl64.Vec3) (s0, s1 float64) {
+	return dot64(a, m0), dot64(a, m1)
+}
+
+// cross64 is a x b with every product rounded (see sideNormals).
+func cross64(a, b mgl64.Vec3) mgl64.Vec3 {
+	return mgl64.Vec3{
+		float64(a[1]*b[2]) - float64(a[2]*b[1]),
+		float64(a[2]*b[0]) - float64(a[0]*b[2]),
+		float64(a[0]*b[1]) - float64(a[1]*b[0]),
+	}
+}
+
+// dot64 is a . b with every product rounded (see sideNormals).
+func dot64(a, b mgl64.Vec3) float64 {
+	return float64(a[0]*b[0]) + float64(a[1]*b[1]) + float64(a[2]*b[2])
 }
 
 // silhouetteSides is the silhouette test on the two signed volumes.
@@ -394,7 +427,17 @@ func candidateWeight(fl uint8, jump float64, v0, v1, o0, o1, p mgl64.Vec3) float
 	if fl&cAlways != 0 {
 		return 1
 	}
-	s0, s1 := sides(v0, v1, o0, o1, p)
+	m0, m1 := sideNormals(v0, v1, o0, o1)
+	return candidateWeightN(fl, jump, v0.Sub(p), m0, m1)
+}
+
+// candidateWeightN is candidateWeight on a = v0-p and the side normals
+// (sideNormals).
+func candidateWeightN(fl uint8, jump float64, a, m0, m1 mgl64.Vec3) float64 {
+	if fl&cAlways != 0 {
+		return 1
+	}
+	s0, s1 := sidesN(a, m0, m1)
 	if silhouetteSides(s0, s1) {
 		return 1
 	}

@@ -80,6 +80,25 @@ type dirCone struct {
 	cosT, sinT float64
 	np         int
 	planes     [4]mgl64.Vec3
+
+	// Set by prepare, for the descent: the axis and the planes as v3, the
+	// half-angle theta, the solid angle over 2 pi, 1 - cos(theta), and the
+	// planes' lengths.
+	ax           v3
+	pl           [4]v3
+	theta, omega float64
+	planeLen     [4]float64
+}
+
+// prepare sets the fields the descent reads besides the cone itself.
+func (c *dirCone) prepare() {
+	c.ax = vec(c.axis)
+	for k := 0; k < c.np; k++ {
+		c.pl[k] = vec(c.planes[k])
+		c.planeLen[k] = c.pl[k].len()
+	}
+	c.theta = math.Atan2(c.sinT, c.cosT)
+	c.omega = c.sinT * c.sinT / (1 + c.cosT)
 }
 
 // emitView holds, for one shading point, the selection probabilities of
@@ -355,15 +374,20 @@ func (c *emitCluster) cone(p mgl64.Vec3) (dirCone, bool) {
 		return dirCone{}, false
 	}
 	axis := sum.Mul(1 / l)
-	theta := 0.0
-	for k := 0; k < c.nc; k++ {
-		theta = math.Max(theta, math.Atan2(axis.Cross(dirs[k]).Len(), axis.Dot(dirs[k])))
+	// The largest angle is that of the smallest cosine; its sine comes
+	// from the cross product, accurate for small angles.
+	far := 0
+	for k := 1; k < c.nc; k++ {
+		if axis.Dot(dirs[k]) < axis.Dot(dirs[far]) {
+			far = k
+		}
 	}
-	theta += coneWiden
+	theta := math.Atan2(axis.Cross(dirs[far]).Len(), axis.Dot(dirs[far])) + coneWiden
 	if !(theta <= maxConeAngle) {
 		return dirCone{}, false
 	}
-	cn := dirCone{axis: axis, cosT: math.Cos(theta), sinT: math.Sin(theta)}
+	sinT, cosT := math.Sincos(theta)
+	cn := dirCone{axis: axis, cosT: cosT, sinT: sinT}
 	if c.nc == 4 {
 		// The planes through p and the rectangle's sides, oriented
 		// towards the rectangle's centre (every corner direction lies
@@ -383,17 +407,25 @@ func (c *emitCluster) cone(p mgl64.Vec3) (dirCone, bool) {
 		}
 		cn.np = 4
 	}
+	cn.prepare()
 	return cn, true
 }
 
 // inside reports whether direction x (not necessarily unit) lies in the
 // cone.
 func (c *dirCone) inside(x mgl64.Vec3) bool {
+	cc := *c
+	cc.prepare()
+	return cc.insideV(vec(x))
+}
+
+// insideV is inside on a prepared cone.
+func (c *dirCone) insideV(x v3) bool {
 	if c.np == 0 {
-		return c.axis.Dot(x) >= c.cosT*x.Len()
+		return c.ax.dot(x) >= c.cosT*x.len()
 	}
 	for k := 0; k < c.np; k++ {
-		if c.planes[k].Dot(x) < 0 {
+		if c.pl[k].dot(x) < 0 {
 			return false
 		}
 	}
@@ -470,16 +502,23 @@ func (v *emitView) pick(u float64) (int, float64) {
 // n.(M-p), testing each piece between consecutive breakpoints at its
 // middle.
 func coneInterval(v0, v1, p, n mgl64.Vec3, c *dirCone) (s0, s1 float64, ok bool) {
-	A := v0.Sub(p)
-	E := v1.Sub(v0)
-	nA, nE := n.Dot(A), n.Dot(E)
+	cc := *c
+	cc.prepare()
+	return coneIntervalV(vec(v0), vec(v1), vec(p), vec(n), &cc)
+}
+
+// coneIntervalV is coneInterval on a prepared cone.
+func coneIntervalV(v0, v1, p, n v3, c *dirCone) (s0, s1 float64, ok bool) {
+	A := v0.sub(p)
+	E := v1.sub(v0)
+	nA, nE := n.dot(A), n.dot(E)
 	if c.np > 0 {
 		// The pyramid and the half-space are linear in S.
 		s0, s1 = 0, 1
 		for k := 0; k <= c.np; k++ {
 			var a, b float64 // a + s b >= 0 (> 0 for the half-space)
 			if k < c.np {
-				a, b = c.planes[k].Dot(A), c.planes[k].Dot(E)
+				a, b = c.pl[k].dot(A), c.pl[k].dot(E)
 			} else {
 				a, b = nA, nE
 			}
@@ -497,11 +536,11 @@ func coneInterval(v0, v1, p, n mgl64.Vec3, c *dirCone) (s0, s1 float64, ok bool)
 		}
 		return s0, s1, true
 	}
-	aA, aE := c.axis.Dot(A), c.axis.Dot(E)
+	aA, aE := c.ax.dot(A), c.ax.dot(E)
 	c2 := c.cosT * c.cosT
-	qa := aE*aE - c2*E.Dot(E)
-	qb := aA*aE - c2*A.Dot(E)
-	qc := aA*aA - c2*A.Dot(A)
+	qa := aE*aE - c2*E.dot(E)
+	qb := aA*aE - c2*A.dot(E)
+	qc := aA*aA - c2*A.dot(A)
 	var bp breakpoints
 	bp.s[0], bp.s[1] = 0, 1
 	bp.n = 2
@@ -535,8 +574,8 @@ func coneInterval(v0, v1, p, n mgl64.Vec3, c *dirCone) (s0, s1 float64, ok bool)
 			continue
 		}
 		m := 0.5 * (lo + hi)
-		x := mgl64.Vec3{A[0] + m*E[0], A[1] + m*E[1], A[2] + m*E[2]}
-		if n.Dot(x) > 0 && c.inside(x) {
+		x := v3{A.x + m*E.x, A.y + m*E.y, A.z + m*E.z}
+		if n.dot(x) > 0 && c.insideV(x) {
 			s0 = math.Min(s0, lo)
 			s1 = math.Max(s1, hi)
 		}
@@ -575,8 +614,9 @@ func (b *breakpoints) sort() {
 	}
 }
 
-// coneFactor scales an inner node's importance for the emitter strategy:
-// 0 when the node's box provably misses the cone c, otherwise an estimate
+// coneFactor scales an inner node's importance for the emitter strategy
+// (g is the node's geometry from p, c a cone made by emitCluster.cone): 0
+// when the node's box provably misses the cone c, otherwise an estimate
 // of the fraction of the node's edges whose directions fall inside c: the
 // solid angle of the overlap of c and the cone of directions from p to the
 // node's bounding sphere (estimated from the depth of the overlap) over the
@@ -585,45 +625,39 @@ func (b *breakpoints) sort() {
 // the sum of the half-angles), or when a plane through p that holds c
 // leaves the whole box on its other side: the plane normal to c's axis
 // (the box behind the apex) or c's tangent plane on the side of the box's
-// centre (the box beside the cone).
-func coneFactor(d *nodeData, p mgl64.Vec3, c *dirCone) float64 {
-	mn, mx := d.box.Min, d.box.Max
-	ctr := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
-	v := ctr.Sub(p)
+// centre (the box beside the cone). The culling tests are exact; the
+// estimate uses fastAtan2.
+func coneFactor(nd *secNode, g *nodeGeo, p v3, c *dirCone) float64 {
+	mn, mx, v := g.mn, g.mx, g.v
 	// Separating planes through p.
-	if boxMax(mn, mx, p, c.axis) <= 0 {
+	if boxMaxV(mn, mx, p, c.ax) <= 0 {
 		return 0
 	}
 	for k := 0; k < c.np; k++ {
-		if boxMax(mn, mx, p, c.planes[k]) < 0 {
+		if boxMaxV(mn, mx, p, c.pl[k]) < 0 {
 			return 0
 		}
 	}
-	av := c.axis.Dot(v)
-	perp := v.Sub(c.axis.Mul(av))
-	if l := perp.Len(); l > 0 {
-		m := c.axis.Mul(c.sinT).Sub(perp.Mul(c.cosT / l))
-		if boxMax(mn, mx, p, m) < 0 {
+	av := c.ax.dot(v)
+	perp := v.sub(c.ax.mul(av))
+	if l := perp.len(); l > 0 {
+		m := c.ax.mul(c.sinT).sub(perp.mul(c.cosT / l))
+		if boxMaxV(mn, mx, p, m) < 0 {
 			return 0
 		}
 	}
 	// The sphere about the centre holding the edges: outside a plane of
 	// the pyramid, it misses it too.
 	for k := 0; k < c.np; k++ {
-		if m := c.planes[k]; m.Dot(v)+d.rad*m.Len() < 0 {
+		if c.pl[k].dot(v)+g.r*c.planeLen[k] < 0 {
 			return 0
 		}
 	}
-	r2 := d.rad * d.rad
-	omegaC := c.sinT * c.sinT / (1 + c.cosT) // 1 - cos(theta)
-	d2 := v.Dot(v)
-	if !(d2 > r2) {
-		return math.Min(1, 0.5*omegaC)
+	if !(g.d2 > g.r2) {
+		return math.Min(1, 0.5*c.omega)
 	}
-	dist := math.Sqrt(d2)
-	sinB := math.Sqrt(r2) / dist
-	cosB := math.Sqrt(d2-r2) / dist
-	cosPhi := av / dist
+	sinB, cosB := g.sinV, g.cosV
+	cosPhi := av * g.inv
 	if cosPhi < c.cosT*cosB-c.sinT*sinB-1e-9 {
 		return 0
 	}
@@ -633,9 +667,9 @@ func coneFactor(d *nodeData, p mgl64.Vec3, c *dirCone) float64 {
 	// the smaller cap inside the larger is about that of a disk cut at
 	// depth delta, x^2 (3 - 2x) with x = delta / (2 min), a smooth stand-in
 	// for the circular segment's area.
-	theta := math.Atan2(c.sinT, c.cosT)
-	beta := math.Atan2(sinB, cosB)
-	phi := math.Acos(math.Min(1, math.Max(-1, cosPhi)))
+	theta := c.theta
+	beta := fastAtan2(sinB, cosB)
+	phi := fastAtan2(math.Sqrt(max(0, 1-cosPhi*cosPhi)), cosPhi)
 	small := math.Min(theta, beta)
 	x := 1.0
 	if small > 0 {
@@ -649,25 +683,16 @@ func coneFactor(d *nodeData, p mgl64.Vec3, c *dirCone) float64 {
 	// (Only for caps smaller than the pyramid: a larger cap holds most of
 	// it, and its share is the ratio of the solid angles below.)
 	for k := 0; k < c.np && beta > 0 && beta < theta; k++ {
-		m := c.planes[k]
-		delta := math.Asin(math.Min(1, math.Max(-1, m.Dot(v)/(m.Len()*dist))))
+		sd := math.Min(1, math.Max(-1, c.pl[k].dot(v)*g.inv/c.planeLen[k]))
+		delta := fastAtan2(sd, math.Sqrt(1-sd*sd))
 		y := math.Min(1, math.Max(0, (delta+beta)/(2*beta)))
 		lens *= y * y * (3 - 2*y)
 	}
 	omegaB := sinB * sinB / (1 + cosB)
-	f := lens * math.Min(omegaB, omegaC) / omegaB
+	f := lens * math.Min(omegaB, c.omega) / omegaB
 	if !(f > 0) {
 		// The bounding test says they overlap: keep the node samplable.
 		return 1e-6
 	}
 	return math.Min(1, f)
-}
-
-// boxMax returns the largest value of m.(x - p) over the box [mn, mx].
-func boxMax(mn, mx, p, m mgl64.Vec3) float64 {
-	s := 0.0
-	for k := 0; k < 3; k++ {
-		s += max(m[k]*(mn[k]-p[k]), m[k]*(mx[k]-p[k]))
-	}
-	return s
 }

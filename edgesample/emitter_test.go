@@ -233,15 +233,16 @@ func TestConeFactorConservative(t *testing.T) {
 		tested++
 		cone := &ev.cones[0]
 		for ni := range h.nodes {
-			d := h.nodeData(int32(ni))
-			if coneFactor(&d, p, cone) > 0 {
+			nd := &h.nodes[ni]
+			var g nodeGeo
+			nd.geometry(vec(p), &g)
+			if coneFactor(nd, &g, vec(p), cone) > 0 {
 				continue
 			}
 			culled++
-			nd := &h.nodes[ni]
 			for k := nd.start; k < nd.start+nd.count; k++ {
 				rec := &h.recs[k]
-				if _, _, ok := coneInterval(h.pos[rec.v0], h.pos[rec.v1], p, n, cone); ok {
+				if _, _, ok := coneInterval(rec.v0.mgl(), rec.v1.mgl(), p, n, cone); ok {
 					t.Fatalf("from %v: node %d culled but edge %d passes through the cone", p, ni, rec.edge)
 				}
 			}

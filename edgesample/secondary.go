@@ -45,9 +45,9 @@ type SecondaryOptions struct {
 // (secondary visibility, Li et al. 2018, section 5.2). It holds a bounding
 // volume hierarchy over the edges; sampling descends it from the root,
 // choosing a child in proportion to an importance estimate, and at a leaf
-// picks an edge in proportion to its exact importance (zero for edges that
-// are not Candidates from the shading point). With emissive triangles in
-// the scene it mixes in the emitter-guided strategy (see EmitterFraction).
+// picks an edge in proportion to its importance (zero for edges that are
+// not Candidates from the shading point). With emissive triangles in the
+// scene it mixes in the emitter-guided strategy (see EmitterFraction).
 // Build it with NewSecondary after the vertices move; it is read-only
 // afterwards and safe for concurrent use.
 type Secondary struct {
@@ -55,15 +55,11 @@ type Secondary struct {
 	// q is the emitter strategy's probability where it applies (0 without
 	// clusters).
 	q float64
-	// pos holds every shape's positions, shape after shape.
-	pos []mgl64.Vec3
-	// recs are the edges in leaf order; edgePos maps an edge to its index
-	// in recs.
+	// recs are the edges in leaf order (in Edges.List order for the
+	// Uniform baseline); edgePos maps an edge to its index in recs.
 	recs    []secEdge
 	edgePos []int32
 	nodes   []secNode
-	// anch holds each node's anchored normal cones (anchorOK).
-	anch []anchor
 	// clusters are the emissive triangles' groups of the emitter strategy.
 	clusters []emitCluster
 
@@ -71,33 +67,53 @@ type Secondary struct {
 	uniform *render.Distribution1D
 }
 
-// secEdge is an edge's cached record: global indices into pos of its end
-// points and opposite vertices (o1 = o0 without F1), its index in
-// Edges.List, its classification flags and its Jump (1 when the options
-// turn the weighting off).
+// secEdge is an edge's cached record, 128 bytes, stored in leaf order so
+// that a leaf's edges are read contiguously: its end points, its side
+// normals (sideNormals: the candidate test is two dot products, with the
+// same signs as Edges.Candidate), its unit direction and length in
+// float32 (they only shape the importance), its Jump (1 when the options
+// turn the weighting off), its index in Edges.List and its
+// classification flags.
 type secEdge struct {
-	v0, v1, o0, o1 int32
-	edge           int32
-	jump           float32
-	flags          uint8
+	v0, v1 v3
+	m0, m1 v3
+	dir    [3]float32
+	length float32
+	jump   float32
+	edge   int32
+	flags  uint8
 }
 
-// secNode is a node of the hierarchy in 64 bytes (one cache line),
-// depth first: the left child of an inner node follows it, right indexes
-// the right child (-1 for a leaf). A node covers recs[start :
-// start+count]. Its float64 description (nodeData) is rounded
-// conservatively: the box outwards, the normal cone wider.
+// secNode is a node of the hierarchy in 80 bytes, depth first: the left
+// child of an inner node follows it, right indexes the right child (-1 for
+// a leaf). A node covers recs[start : start+count]. Everything the
+// importance needs that does not depend on the shading point is
+// precomputed, in float32 rounded conservatively (the box outwards, the
+// radius up, the normal cone wider, the anchored cones' apexes outwards):
+//
+//   - the box [lo, hi], and rad, the radius about the box's centre of a
+//     sphere holding the node's edges (tighter than half the box's
+//     diagonal for curved patches);
+//   - the weighted edge lengths lA, lS, lF of nodeData, lS multiplied by
+//     silhouetteBoost;
+//   - the normal cone (axis, cosT, sinT) bounding the faces of the lS and
+//     lF edges; cosT = -1 is the whole sphere, emptyCone that there are
+//     none;
+//   - the apex offsets tB <= tF of the anchored normal cones along the
+//     axis from the box's centre (tB > tF when the node has none).
 type secNode struct {
 	lo, hi     [3]float32
+	rad        float32
 	lA, lS, lF float32
 	axis       [3]float32
-	cosT       float32
+	cosT, sinT float32
+	tB, tF     float32
 	start      int32
 	count      int32
 	right      int32
 }
 
-// nodeData is a node's description in float64.
+// nodeData is a node's description in float64 during the build.
 type nodeData struct {
 	box geom.AABB
 	// The node's edge lengths in three classes (see edgeClass): lA, edges
@@ -112,62 +128,41 @@ type nodeData struct {
 	// emptyCone that there are none.
 	axis       mgl64.Vec3
 	cosT, sinT float64
-	// tB and tF place the apexes c + tB axis and c + tF axis of the
-	// anchored cones (c the box's centre) when anch is set.
-	tB, tF float64
-	anch   bool
-	// rad is the radius of a sphere about the box's centre holding the
-	// node's edges: at most half the box's diagonal (set by nodeData).
-	rad float64
-	// boost is silhouetteBoost of the normal cone (set by nodeData).
-	boost float64
 }
-
-// anchor holds the apex offsets of a node's anchored normal cones, in
-// float32 rounded conservatively (tB down, tF up), the radius about the
-// box's centre of the sphere holding the node's edge end points (rounded
-// up; 0 when not computed) and the node's silhouetteBoost (0 when not
-// computed).
-type anchor struct{ tB, tF, rad, boost float32 }
-
-// noAnchor marks a node without anchored cones (tB > tF) or radius.
-var noAnchor = anchor{tB: 1, tF: -1}
 
 // anchorMinCos is the smallest cosine of a normal cone's half-angle for
 // which the anchored cones are kept (beyond it their half-angle pi/2 -
 // theta leaves too little to prove anything).
 const anchorMinCos = 0.05
 
-// anchorMaxCount is the largest node, in edges, given anchored cones.
+// anchorMaxCount is the largest node, in edges, given anchored cones and
+// a bounding radius tighter than half its box's diagonal.
 const anchorMaxCount = 1 << 12
 
-// anchorOK reports whether a decoded node has anchored cones.
-func (d *nodeData) anchorOK() bool {
-	return d.cosT != emptyCone && d.cosT >= anchorMinCos && d.cosT <= 1
+// hasAnchors reports whether the node has anchored cones.
+func (nd *secNode) hasAnchors() bool { return nd.tB <= nd.tF }
+
+// centre returns the centre of the node's box, in float64 (the point its
+// radius and anchored cones refer to).
+func (nd *secNode) centre() mgl64.Vec3 {
+	return mgl64.Vec3{
+		0.5 * (float64(nd.lo[0]) + float64(nd.hi[0])),
+		0.5 * (float64(nd.lo[1]) + float64(nd.hi[1])),
+		0.5 * (float64(nd.lo[2]) + float64(nd.hi[2])),
+	}
 }
 
-// nodeData decodes node ni with its anchored cones and bounding radius.
-func (h *Secondary) nodeData(ni int32) nodeData {
-	d := h.nodes[ni].data()
-	if int(ni) < len(h.anch) {
-		a := &h.anch[ni]
-		if d.anchorOK() && a.tB <= a.tF {
-			d.tB, d.tF, d.anch = float64(a.tB), float64(a.tF), true
-		}
-		if a.rad > 0 {
-			d.rad = float64(a.rad)
-		}
-		if a.boost > 0 {
-			d.boost = float64(a.boost)
-		}
+// box returns the node's box in float64.
+func (nd *secNode) box() geom.AABB {
+	return geom.AABB{
+		Min: mgl64.Vec3{float64(nd.lo[0]), float64(nd.lo[1]), float64(nd.lo[2])},
+		Max: mgl64.Vec3{float64(nd.hi[0]), float64(nd.hi[1]), float64(nd.hi[2])},
 	}
-	if d.rad == 0 {
-		d.rad = 0.5 * d.box.Diagonal().Len()
-	}
-	if d.boost == 0 {
-		d.boost = silhouetteBoost(d.cosT, d.sinT)
-	}
-	return d
+}
+
+// coneAxis returns the normal cone's axis in float64.
+func (nd *secNode) coneAxis() mgl64.Vec3 {
+	return mgl64.Vec3{float64(nd.axis[0]), float64(nd.axis[1]), float64(nd.axis[2])}
 }
 
 // silhouetteBoost returns the factor pi/(2 theta), at least 1, by which a
@@ -180,30 +175,17 @@ func silhouetteBoost(cosT, sinT float64) float64 {
 	return math.Max(1, 0.5*math.Pi/math.Atan2(sinT, cosT))
 }
 
-// data decodes the node (without its anchored cones).
-func (nd *secNode) data() nodeData {
-	d := nodeData{
-		lA: float64(nd.lA), lS: float64(nd.lS), lF: float64(nd.lF),
-		axis: mgl64.Vec3{float64(nd.axis[0]), float64(nd.axis[1]), float64(nd.axis[2])},
-		cosT: float64(nd.cosT),
-	}
-	d.box.Min = mgl64.Vec3{float64(nd.lo[0]), float64(nd.lo[1]), float64(nd.lo[2])}
-	d.box.Max = mgl64.Vec3{float64(nd.hi[0]), float64(nd.hi[1]), float64(nd.hi[2])}
-	if d.cosT >= -1 && d.cosT <= 1 {
-		d.sinT = math.Sqrt(max(0, 1-d.cosT*d.cosT))
-	}
-	return d
-}
-
-// pack stores d in the node, rounding the box outwards, the lengths to the
-// nearest float32 (keeping positive ones positive), and widening the cone
-// by more than the rounding of its axis.
+// pack stores d in the node (all but the radius and the anchored cones),
+// rounding the box outwards, the lengths to the nearest float32 (keeping
+// positive ones positive), widening the cone by more than the rounding of
+// its axis and rounding the sine of its half-angle up, and folding the
+// silhouette boost of the stored cone into lS. The radius is set to half
+// the box's diagonal, rounded up, and the anchored cones to none.
 func (nd *secNode) pack(d *nodeData) {
 	for k := 0; k < 3; k++ {
 		nd.lo[k] = roundDown32(d.box.Min[k])
 		nd.hi[k] = roundUp32(d.box.Max[k])
 	}
-	nd.lA, nd.lS, nd.lF = length32(d.lA), length32(d.lS), length32(d.lF)
 	switch {
 	case d.cosT == emptyCone:
 		nd.cosT = emptyCone
@@ -220,6 +202,15 @@ func (nd *secNode) pack(d *nodeData) {
 		a = a.Normalize()
 		nd.axis = [3]float32{float32(a[0]), float32(a[1]), float32(a[2])}
 	}
+	nd.sinT = 0
+	boost := 1.0
+	if c := float64(nd.cosT); c >= -1 && c <= 1 {
+		nd.sinT = roundUp32(math.Sqrt(max(0, 1-c*c)))
+		boost = silhouetteBoost(c, float64(nd.sinT))
+	}
+	nd.lA, nd.lS, nd.lF = length32(d.lA), length32(d.lS*boost), length32(d.lF)
+	nd.rad = roundUp32(0.5 * nd.box().Diagonal().Len())
+	nd.tB, nd.tF = 1, -1
 }
 
 // roundDown32 returns the largest float32 not above x.

@@ -38,112 +38,161 @@ type SecondarySample struct {
 // subtends at p), unless the options ask for S uniform. Pdf is the exact
 // density of the whole mixture, q p_emitter + (1-q) p_hierarchy, at the
 // returned (edge, S), whichever strategy drew it.
+//
+// Both strategies descend the same tree, and an edge is reached by one
+// path from the root: the descent that draws the edge evaluates, along its
+// path, the importances the other strategy's probability of the edge
+// needs (the emitter strategy's descent computes the hierarchy's
+// importances anyway, since it scales them; the hierarchy's descent
+// records them, and the cone factors are added only when S lies inside a
+// cluster's cone). The probabilities are the same products of the same
+// values that Pmf computes.
 func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bool) {
 	if !finite3(p) || !finite3(n) {
 		return SecondarySample{}, false
 	}
 	if h.opts.Uniform {
-		return h.sampleUniform(p, n, u0, u1)
+		return h.sampleUniform(vec(p), vec(n), u0, u1)
 	}
 	if len(h.nodes) == 0 {
 		return SecondarySample{}, false
 	}
 	var ev emitView
 	q := h.emitterView(p, n, &ev)
+	pv, nv := vec(p), vec(n)
 	u := clampU(u0)
 	var pos int32
 	var s float64
-	var skip int      // the component whose density is known
-	var known float64 // its density at (edge, S)
+	var pH float64    // the hierarchy's density at (edge, S)
+	skip := skipNone  // the cluster that drew the sample
+	var known float64 // its term P(c) P(edge | c) p(S | edge, c)
+	var path descentPath
 	if u < q {
 		ci, ur := ev.pick(clampU(u / q))
 		if ci < 0 {
 			return SecondarySample{}, false
 		}
 		cone := &ev.cones[ci]
-		k, pmf, ok := h.descend(p, n, cone, ur)
+		k, pmfC, pmfH, ok := h.descendCone(pv, nv, cone, ur)
 		if !ok {
 			return SecondarySample{}, false
 		}
 		pos = k
 		rec := &h.recs[pos]
-		v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
-		lo, hi, _ := coneInterval(v0, v1, p, n, cone)
-		_, fr := edgeImportanceRange(v0, v1, p, n, lo, hi)
+		lo, hi, _ := coneIntervalV(rec.v0, rec.v1, pv, nv, cone)
+		_, fr := edgeImportanceRange(rec.v0.mgl(), rec.v1.mgl(), p, n, lo, hi)
 		s = fr.sampleInner(clampU(u1))
-		skip, known = ci, ev.prob[ci]*pmf*fr.innerPdf(s)
+		skip, known = ci, ev.prob[ci]*pmfC*fr.innerPdf(s)
+		if pmfH != 0 {
+			pH = pmfH * h.pointPdf(rec, pv, nv, s)
+		}
 	} else {
 		if q > 0 {
 			u = clampU((u - q) / (1 - q))
 		}
-		k, pmf, ok := h.descend(p, n, nil, u)
+		k, pmfH, ok := h.descendHierarchy(pv, nv, u, &path)
 		if !ok {
 			return SecondarySample{}, false
 		}
 		pos = k
 		rec := &h.recs[pos]
-		v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
 		pdfS := 1.0
 		if h.opts.UniformPoint {
 			s = u1
 		} else {
-			_, fr := edgeImportance(v0, v1, p, n)
+			_, fr := edgeImportance(rec.v0.mgl(), rec.v1.mgl(), p, n)
 			s, pdfS = fr.samplePoint(u1)
 		}
-		skip, known = skipHierarchy, pmf*pdfS
+		pH = pmfH * pdfS
 	}
-	pdf := h.mixturePdf(p, n, &ev, q, pos, s, skip, known)
-	if !(pdf > 0) || math.IsInf(pdf, 0) {
+	pdf := pH
+	if q > 0 {
+		// The emitter strategy's density: every cluster whose cone holds
+		// the point.
+		pE := 0.0
+		rec := &h.recs[pos]
+		for ci := 0; ci < ev.n; ci++ {
+			if ci == skip {
+				pE += known
+				continue
+			}
+			pc := ev.prob[ci]
+			if !(pc > 0) {
+				continue
+			}
+			cone := &ev.cones[ci]
+			ds := coneDensity(rec, pv, nv, cone, s)
+			if !(ds > 0) {
+				continue
+			}
+			var pm float64
+			if skip == skipNone {
+				pm = h.pathPmfCone(&path, pv, nv, cone, pos)
+			} else {
+				pm = h.pmfAt(pv, nv, cone, pos)
+			}
+			if pm > 0 {
+				pE += pc * pm * ds
+			}
+		}
+		pdf = q*pE + (1-q)*pH
+	}
+	if !(pdf > 0) || math.IsInf(pdf, 0) || !(s >= 0 && s <= 1) {
 		return SecondarySample{}, false
 	}
 	rec := &h.recs[pos]
-	return SecondarySample{Edge: rec.edge, S: s, M: lerp3(h.pos[rec.v0], h.pos[rec.v1], s), Pdf: pdf}, true
+	return SecondarySample{Edge: rec.edge, S: s, M: lerpV(rec.v0, rec.v1, s).mgl(), Pdf: pdf}, true
 }
 
-const (
-	// skipHierarchy names the hierarchy's component for mixturePdf.
-	skipHierarchy = -1
-	// skipNone names no component.
-	skipNone = -2
-)
+// skipNone names no cluster for Sample and mixturePdf.
+const skipNone = -1
+
+// coneDensity is the density at S of the emitter strategy's point sampler
+// on edge rec for the cone c (0 when S lies outside the part of the edge
+// inside the cone).
+func coneDensity(rec *secEdge, p, n v3, c *dirCone, s float64) float64 {
+	lo, hi, ok := coneIntervalV(rec.v0, rec.v1, p, n, c)
+	if !ok || s < lo || s > hi {
+		return 0
+	}
+	_, fr := edgeImportanceRange(rec.v0.mgl(), rec.v1.mgl(), p.mgl(), n.mgl(), lo, hi)
+	return fr.innerPdf(s)
+}
+
+// pointPdf is the density at S of the hierarchy's point sampler on edge
+// rec.
+func (h *Secondary) pointPdf(rec *secEdge, p, n v3, s float64) float64 {
+	if h.opts.UniformPoint {
+		return 1
+	}
+	_, fr := edgeImportance(rec.v0.mgl(), rec.v1.mgl(), p.mgl(), n.mgl())
+	return fr.pointPdf(s)
+}
 
 // mixturePdf returns the density q p_emitter + (1-q) p_hierarchy of the
 // edge recs[pos] at S seen from (p, n), ev being emitterView's clusters and
-// q its result. The component skip (a cluster index, skipHierarchy or
-// skipNone) is not recomputed: its density, including the cluster's
-// probability, is known.
-func (h *Secondary) mixturePdf(p, n mgl64.Vec3, ev *emitView, q float64, pos int32, s float64, skip int, known float64) float64 {
+// q its result, each strategy's probability of the edge recomputed by
+// pmfAt.
+func (h *Secondary) mixturePdf(p, n v3, ev *emitView, q float64, pos int32, s float64) float64 {
 	if !(s >= 0 && s <= 1) {
 		return 0
 	}
+	rec := &h.recs[pos]
 	var pH float64
-	if skip == skipHierarchy {
-		pH = known
-	} else {
-		pH = h.hierPdf(p, n, pos, s)
+	if pmf := h.pmfAt(p, n, nil, pos); pmf != 0 {
+		pH = pmf * h.pointPdf(rec, p, n, s)
 	}
 	if q == 0 {
 		return pH
 	}
 	pE := 0.0
-	rec := &h.recs[pos]
-	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
 	for ci := 0; ci < ev.n; ci++ {
-		if ci == skip {
-			pE += known
-			continue
-		}
 		pc := ev.prob[ci]
 		if !(pc > 0) {
 			continue
 		}
 		cone := &ev.cones[ci]
-		lo, hi, ok := coneInterval(v0, v1, p, n, cone)
-		if !ok || s < lo || s > hi {
-			continue
-		}
-		_, fr := edgeImportanceRange(v0, v1, p, n, lo, hi)
-		ds := fr.innerPdf(s)
+		ds := coneDensity(rec, p, n, cone, s)
 		if !(ds > 0) {
 			continue
 		}
@@ -154,37 +203,41 @@ func (h *Secondary) mixturePdf(p, n mgl64.Vec3, ev *emitView, q float64, pos int
 	return q*pE + (1-q)*pH
 }
 
-// hierPdf is the hierarchy's density of the edge recs[pos] at S.
-func (h *Secondary) hierPdf(p, n mgl64.Vec3, pos int32, s float64) float64 {
-	pmf := h.pmfAt(p, n, nil, pos)
-	if pmf == 0 {
-		return 0
-	}
-	if h.opts.UniformPoint {
-		return pmf
-	}
-	rec := &h.recs[pos]
-	_, fr := edgeImportance(h.pos[rec.v0], h.pos[rec.v1], p, n)
-	return pmf * fr.pointPdf(s)
+// maxPath is the deepest descent whose importances descentPath records
+// (deeper trees, which the binned build can make only from degenerate
+// input, fall back to recomputing them).
+const maxPath = 64
+
+// descentPath records the hierarchy's importances of the two children at
+// every level of a descent (n < 0 when the descent was deeper than
+// maxPath).
+type descentPath struct {
+	n      int
+	il, ir [maxPath]float64
 }
 
-// descend walks the hierarchy from the root with u, choosing children in
-// proportion to their importance seen from (p, n), restricted to the cone
-// c when it is not nil, and picks an edge of the leaf reached. It returns
-// the edge's index in recs and its probability; ok is false when the
-// descent finds no candidate.
-func (h *Secondary) descend(p, n mgl64.Vec3, c *dirCone, u float64) (pos int32, pmf float64, ok bool) {
+// descendHierarchy walks the hierarchy from the root with u, choosing
+// children in proportion to their importance seen from (p, n), and picks
+// an edge of the leaf reached, recording the importances in path. It
+// returns the edge's index in recs and its probability; ok is false when
+// the descent finds no candidate.
+func (h *Secondary) descendHierarchy(p, n v3, u float64, path *descentPath) (pos int32, pmf float64, ok bool) {
 	var wa, wb [leafSize]float64
 	cur := &wa
 	ni := int32(0)
 	pmf = 1
 	if h.nodes[0].right < 0 {
-		h.leafWeights(&h.nodes[0], p, n, c, cur)
+		h.leafWeights(&h.nodes[0], p, n, nil, cur, nil)
 	}
+	depth := 0
 	for h.nodes[ni].right >= 0 {
 		l, r := ni+1, h.nodes[ni].right
-		il := h.childImportance(l, p, n, c, &wa)
-		ir := h.childImportance(r, p, n, c, &wb)
+		il := h.childImportance(l, p, n, &wa)
+		ir := h.childImportance(r, p, n, &wb)
+		if depth < maxPath {
+			path.il[depth], path.ir[depth] = il, ir
+		}
+		depth++
 		pl, ok := splitProb(il, ir)
 		if !ok {
 			return 0, 0, false
@@ -199,6 +252,10 @@ func (h *Secondary) descend(p, n mgl64.Vec3, c *dirCone, u float64) (pos int32, 
 			ni, cur = r, &wb
 		}
 	}
+	path.n = depth
+	if depth > maxPath {
+		path.n = -1
+	}
 	nd := &h.nodes[ni]
 	k, pk := pickLeaf(cur, int(nd.count), u)
 	if k < 0 {
@@ -211,20 +268,78 @@ func (h *Secondary) descend(p, n mgl64.Vec3, c *dirCone, u float64) (pos int32, 
 	return nd.start + int32(k), pmf, true
 }
 
-// pmfAt returns the probability that descend(p, n, c, .) picks recs[pos]:
-// the same choices, followed towards pos.
-func (h *Secondary) pmfAt(p, n mgl64.Vec3, c *dirCone, pos int32) float64 {
+// descendCone walks the hierarchy from the root with u, choosing children
+// in proportion to their importance restricted to the cone c, and picks
+// an edge of the leaf reached by its importance inside the cone. It
+// returns the edge's index in recs, its probability pmfC and the
+// probability pmfH that descendHierarchy picks the same edge (the product
+// of the hierarchy's choices along the same path, whose importances the
+// restricted ones scale); ok is false when the descent finds no candidate.
+func (h *Secondary) descendCone(p, n v3, c *dirCone, u float64) (pos int32, pmfC, pmfH float64, ok bool) {
+	var ca, cb, ha, hb [leafSize]float64
+	curC, curH := &ca, &ha
+	ni := int32(0)
+	pmfC, pmfH = 1, 1
+	if h.nodes[0].right < 0 {
+		h.leafWeights(&h.nodes[0], p, n, c, curH, curC)
+	}
+	for h.nodes[ni].right >= 0 {
+		l, r := ni+1, h.nodes[ni].right
+		ilH, ilC := h.childImportanceCone(l, p, n, c, &ha, &ca)
+		irH, irC := h.childImportanceCone(r, p, n, c, &hb, &cb)
+		pl, ok := splitProb(ilC, irC)
+		if !ok {
+			return 0, 0, 0, false
+		}
+		// A child of positive restricted importance has a positive
+		// importance: the hierarchy's split exists.
+		plH, _ := splitProb(ilH, irH)
+		if u < pl {
+			u = clampU(u / pl)
+			pmfC *= pl
+			pmfH *= plH
+			ni, curC, curH = l, &ca, &ha
+		} else {
+			u = clampU((u - pl) / (1 - pl))
+			pmfC *= 1 - pl
+			pmfH *= 1 - plH
+			ni, curC, curH = r, &cb, &hb
+		}
+	}
+	nd := &h.nodes[ni]
+	k, pk := pickLeaf(curC, int(nd.count), u)
+	if k < 0 {
+		return 0, 0, 0, false
+	}
+	pmfC *= pk
+	if !(pmfC > 0) {
+		return 0, 0, 0, false
+	}
+	pmfH *= leafProb(curH, int(nd.count), k)
+	return nd.start + int32(k), pmfC, pmfH, true
+}
+
+// pmfAt returns the probability that the descent (descendHierarchy when c
+// is nil, descendCone's restricted choices otherwise) picks recs[pos]: the
+// same choices, followed towards pos.
+func (h *Secondary) pmfAt(p, n v3, c *dirCone, pos int32) float64 {
 	var wa, wb [leafSize]float64
 	cur := &wa
 	ni := int32(0)
 	pmf := 1.0
 	if h.nodes[0].right < 0 {
-		h.leafWeights(&h.nodes[0], p, n, c, cur)
+		h.leafWeightsFor(&h.nodes[0], p, n, c, cur)
 	}
 	for h.nodes[ni].right >= 0 {
 		l, r := ni+1, h.nodes[ni].right
-		il := h.childImportance(l, p, n, c, &wa)
-		ir := h.childImportance(r, p, n, c, &wb)
+		var il, ir float64
+		if c == nil {
+			il = h.childImportance(l, p, n, &wa)
+			ir = h.childImportance(r, p, n, &wb)
+		} else {
+			il = h.coneChild(l, -1, p, n, c, &wa)
+			ir = h.coneChild(r, -1, p, n, c, &wb)
+		}
 		pl, ok := splitProb(il, ir)
 		if !ok {
 			return 0
@@ -244,27 +359,63 @@ func (h *Secondary) pmfAt(p, n mgl64.Vec3, c *dirCone, pos int32) float64 {
 	return pmf * leafProb(cur, int(nd.count), int(pos-nd.start))
 }
 
-func (h *Secondary) sampleUniform(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bool) {
+// pathPmfCone is pmfAt(p, n, c, pos) for the edge that descendHierarchy
+// drew with the record path: it reuses the hierarchy's importances of the
+// path's nodes and computes only their cone factors.
+func (h *Secondary) pathPmfCone(path *descentPath, p, n v3, c *dirCone, pos int32) float64 {
+	if path.n < 0 {
+		return h.pmfAt(p, n, c, pos)
+	}
+	var wa, wb [leafSize]float64
+	cur := &wa
+	ni := int32(0)
+	pmf := 1.0
+	if h.nodes[0].right < 0 {
+		h.leafWeightsFor(&h.nodes[0], p, n, c, cur)
+	}
+	for depth := 0; h.nodes[ni].right >= 0; depth++ {
+		l, r := ni+1, h.nodes[ni].right
+		il := h.coneChild(l, path.il[depth], p, n, c, &wa)
+		ir := h.coneChild(r, path.ir[depth], p, n, c, &wb)
+		pl, ok := splitProb(il, ir)
+		if !ok {
+			return 0
+		}
+		if pos < h.nodes[l].start+h.nodes[l].count {
+			pmf *= pl
+			ni, cur = l, &wa
+		} else {
+			pmf *= 1 - pl
+			ni, cur = r, &wb
+		}
+		if pmf == 0 {
+			return 0
+		}
+	}
+	nd := &h.nodes[ni]
+	return pmf * leafProb(cur, int(nd.count), int(pos-nd.start))
+}
+
+func (h *Secondary) sampleUniform(p, n v3, u0, u1 float64) (SecondarySample, bool) {
 	if h.uniform == nil {
 		return SecondarySample{}, false
 	}
 	i, pmf, _ := h.uniform.SampleDiscrete(clampU(u0))
 	rec := &h.recs[i]
-	if !(pmf > 0) || !h.recContributes(rec, p, n) {
+	if !(pmf > 0) || !recContributes(rec, p, n) {
 		return SecondarySample{}, false
 	}
-	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
-	return SecondarySample{Edge: rec.edge, S: u1, M: lerp3(v0, v1, u1), Pdf: pmf}, true
+	return SecondarySample{Edge: rec.edge, S: u1, M: lerpV(rec.v0, rec.v1, u1).mgl(), Pdf: pmf}, true
 }
 
 // recContributes reports whether an edge is a candidate from p with a
 // point strictly above the plane through p with normal n.
-func (h *Secondary) recContributes(rec *secEdge, p, n mgl64.Vec3) bool {
-	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
-	if !(n.Dot(v0.Sub(p)) > 0 || n.Dot(v1.Sub(p)) > 0) {
+func recContributes(rec *secEdge, p, n v3) bool {
+	a, b := rec.v0.sub(p), rec.v1.sub(p)
+	if !(n.dot(a) > 0 || n.dot(b) > 0) {
 		return false
 	}
-	return candidate(rec.flags, v0, v1, h.pos[rec.o0], h.pos[rec.o1], p)
+	return candWeight(rec.flags, 1, a, rec.m0, rec.m1) > 0
 }
 
 // Pmf returns the probability that Sample(p, n, ., .) picks edge (an index
@@ -277,7 +428,7 @@ func (h *Secondary) Pmf(p, n mgl64.Vec3, edge int) float64 {
 		return 0
 	}
 	if h.opts.Uniform {
-		if h.uniform == nil || edge >= len(h.recs) || !h.recContributes(&h.recs[edge], p, n) {
+		if h.uniform == nil || edge >= len(h.recs) || !recContributes(&h.recs[edge], vec(p), vec(n)) {
 			return 0
 		}
 		return h.uniform.PMF(edge)
@@ -288,14 +439,15 @@ func (h *Secondary) Pmf(p, n mgl64.Vec3, edge int) float64 {
 	pos := h.edgePos[edge]
 	var ev emitView
 	q := h.emitterView(p, n, &ev)
-	pmf := h.pmfAt(p, n, nil, pos)
+	pv, nv := vec(p), vec(n)
+	pmf := h.pmfAt(pv, nv, nil, pos)
 	if q == 0 {
 		return pmf
 	}
 	pE := 0.0
 	for ci := 0; ci < ev.n; ci++ {
 		if pc := ev.prob[ci]; pc > 0 {
-			pE += pc * h.pmfAt(p, n, &ev.cones[ci], pos)
+			pE += pc * h.pmfAt(pv, nv, &ev.cones[ci], pos)
 		}
 	}
 	return q*pE + (1-q)*pmf
@@ -316,7 +468,7 @@ func (h *Secondary) Pdf(p, n mgl64.Vec3, edge int, s float64) float64 {
 	}
 	var ev emitView
 	q := h.emitterView(p, n, &ev)
-	return h.mixturePdf(p, n, &ev, q, h.edgePos[edge], s, skipNone, 0)
+	return h.mixturePdf(vec(p), vec(n), &ev, q, h.edgePos[edge], s)
 }
 
 // EmitterFraction returns the probability of the emitter strategy at
@@ -324,21 +476,60 @@ func (h *Secondary) Pdf(p, n mgl64.Vec3, edge int, s float64) float64 {
 // scene has no emissive triangles).
 func (h *Secondary) EmitterFraction() float64 { return h.q }
 
-// childImportance returns the importance of node ni seen from (p, n),
-// restricted to the cone c when it is not nil: the sum of its edges'
-// exact importances for a leaf (written to w), the bound of nodeImportance
-// (times coneFactor) for an inner node.
-func (h *Secondary) childImportance(ni int32, p, n mgl64.Vec3, c *dirCone, w *[leafSize]float64) float64 {
+// childImportance returns the hierarchy's importance of node ni seen from
+// (p, n): the sum of its edges' importances for a leaf (written to w),
+// nodeImportance for an inner node.
+func (h *Secondary) childImportance(ni int32, p, n v3, w *[leafSize]float64) float64 {
 	nd := &h.nodes[ni]
 	if nd.right < 0 {
-		return h.leafWeights(nd, p, n, c, w)
+		sum, _ := h.leafWeights(nd, p, n, nil, w, nil)
+		return sum
 	}
-	d := h.nodeData(ni)
-	imp := nodeImportance(&d, p, n)
-	if c == nil || imp == 0 {
-		return imp
+	var g nodeGeo
+	nd.geometry(p, &g)
+	return nodeImportance(nd, &g, p, n)
+}
+
+// childImportanceCone returns the hierarchy's importance of node ni (iH)
+// and its importance restricted to the cone c (iC), writing a leaf's
+// edges' importances to wH and wC.
+func (h *Secondary) childImportanceCone(ni int32, p, n v3, c *dirCone, wH, wC *[leafSize]float64) (iH, iC float64) {
+	nd := &h.nodes[ni]
+	if nd.right < 0 {
+		return h.leafWeights(nd, p, n, c, wH, wC)
 	}
-	f := coneFactor(&d, p, c)
+	var g nodeGeo
+	nd.geometry(p, &g)
+	iH = nodeImportance(nd, &g, p, n)
+	if iH == 0 {
+		return 0, 0
+	}
+	return iH, restricted(iH, coneFactor(nd, &g, p, c))
+}
+
+// coneChild returns node ni's importance restricted to the cone c, given
+// its hierarchy importance iH when ni is an inner node (iH < 0: compute
+// it), writing a leaf's edges' importances to w.
+func (h *Secondary) coneChild(ni int32, iH float64, p, n v3, c *dirCone, w *[leafSize]float64) float64 {
+	nd := &h.nodes[ni]
+	if nd.right < 0 {
+		_, sum := h.leafWeights(nd, p, n, c, nil, w)
+		return sum
+	}
+	var g nodeGeo
+	nd.geometry(p, &g)
+	if iH < 0 {
+		iH = nodeImportance(nd, &g, p, n)
+	}
+	if iH == 0 {
+		return 0
+	}
+	return restricted(iH, coneFactor(nd, &g, p, c))
+}
+
+// restricted is an inner node's importance imp scaled by its cone factor
+// f, kept positive when f is.
+func restricted(imp, f float64) float64 {
 	if f == 0 {
 		return 0
 	}
@@ -349,46 +540,69 @@ func (h *Secondary) childImportance(ni int32, p, n mgl64.Vec3, c *dirCone, w *[l
 	return imp
 }
 
-// leafWeights writes the importance of each of a leaf's edges and returns
-// their sum: zero for edges that are not candidates from p, otherwise the
-// edge's clipped angular measure (edgeImportance) times its expected jump
-// (candidateWeight with the record's Jump). With a cone c only the part of
-// the edge whose directions lie inside c counts (coneInterval).
-func (h *Secondary) leafWeights(nd *secNode, p, n mgl64.Vec3, c *dirCone, w *[leafSize]float64) float64 {
-	sum := 0.0
-	for k := 0; k < leafSize; k++ {
-		w[k] = 0
-		if k >= int(nd.count) {
+// leafWeightsFor writes a leaf's edges' importances, restricted to the
+// cone c when it is not nil, to w and returns their sum.
+func (h *Secondary) leafWeightsFor(nd *secNode, p, n v3, c *dirCone, w *[leafSize]float64) float64 {
+	if c == nil {
+		sum, _ := h.leafWeights(nd, p, n, nil, w, nil)
+		return sum
+	}
+	_, sum := h.leafWeights(nd, p, n, c, nil, w)
+	return sum
+}
+
+// leafWeights writes the importance of each of a leaf's edges to wH (when
+// not nil) and their importance restricted to the cone c to wC (when c and
+// wC are not nil), and returns the sums. An edge's importance is zero when
+// it is not a candidate from p or has no point above the plane through p,
+// otherwise its clipped angular measure (edgeWeight) times its expected
+// jump (candidateWeightN with the record's Jump); restricted to c, only
+// the part of the edge whose directions lie inside c counts
+// (coneInterval).
+func (h *Secondary) leafWeights(nd *secNode, p, n v3, c *dirCone, wH, wC *[leafSize]float64) (sumH, sumC float64) {
+	if wH != nil {
+		*wH = [leafSize]float64{}
+	}
+	if c == nil {
+		wC = nil
+	}
+	if wC != nil {
+		*wC = [leafSize]float64{}
+	}
+	recs := h.recs[nd.start : nd.start+nd.count]
+	for k := range recs {
+		rec := &recs[k]
+		a := rec.v0.sub(p)
+		za, zb := n.dot(a), n.dot(rec.v1.sub(p))
+		if !(za > 0 || zb > 0) {
 			continue
 		}
-		rec := &h.recs[nd.start+int32(k)]
-		v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
-		jw := candidateWeight(rec.flags, float64(rec.jump), v0, v1, h.pos[rec.o0], h.pos[rec.o1], p)
+		jw := candWeight(rec.flags, float64(rec.jump), a, rec.m0, rec.m1)
 		if !(jw > 0) {
 			continue
 		}
-		lo, hi := 0.0, 1.0
-		if c != nil {
-			var ok bool
-			if lo, hi, ok = coneInterval(v0, v1, p, n, c); !ok {
-				continue
+		if wH != nil {
+			if imp := edgeWeight(rec, a, n, za, zb, 0, 1, jw); imp > 0 {
+				wH[k] = imp
+				sumH += imp
 			}
 		}
-		imp, _ := edgeImportanceRange(v0, v1, p, n, lo, hi)
-		if !(imp > 0) {
-			continue
+		if wC != nil {
+			if lo, hi, ok := coneIntervalV(rec.v0, rec.v1, p, n, c); ok {
+				if imp := edgeWeight(rec, a, n, za, zb, lo, hi, jw); imp > 0 {
+					wC[k] = imp
+					sumC += imp
+				}
+			}
 		}
-		imp *= jw
-		if !(imp > 0) {
-			imp = tinyImportance
-		}
-		w[k] = imp
-		sum += imp
 	}
-	if math.IsInf(sum, 1) {
-		sum = math.MaxFloat64
+	if math.IsInf(sumH, 1) {
+		sumH = math.MaxFloat64
 	}
-	return sum
+	if math.IsInf(sumC, 1) {
+		sumC = math.MaxFloat64
+	}
+	return sumH, sumC
 }
 
 // splitProb returns the probability of the left child given the two
@@ -411,13 +625,9 @@ func splitProb(il, ir float64) (pl float64, ok bool) {
 	return (1-splitEps)*a/(a+b) + 0.5*splitEps, true
 }
 
-// leafProb is the probability that pickLeaf picks edge k of weights w.
-func leafProb(w *[leafSize]float64, count, k int) float64 {
-	if k < 0 || k >= count || !(w[k] > 0) {
-		return 0
-	}
-	sum, npos := 0.0, 0
-	m := 0.0
+// leafNorm returns the largest of a leaf's weights, the sum of the
+// weights divided by it and the number of positive weights.
+func leafNorm(w *[leafSize]float64, count int) (m, sum float64, npos int) {
 	for i := 0; i < count; i++ {
 		m = max(m, w[i])
 	}
@@ -427,172 +637,41 @@ func leafProb(w *[leafSize]float64, count, k int) float64 {
 			npos++
 		}
 	}
+	return m, sum, npos
+}
+
+// leafProb is the probability that pickLeaf picks edge k of weights w:
+// proportional to the weights, mixed with splitEps of a uniform choice
+// among the positive ones.
+func leafProb(w *[leafSize]float64, count, k int) float64 {
+	if k < 0 || k >= count || !(w[k] > 0) {
+		return 0
+	}
+	m, sum, npos := leafNorm(w, count)
 	return (1-splitEps)*(w[k]/m)/sum + splitEps/float64(npos)
 }
 
 // pickLeaf picks an edge of a leaf with probability leafProb; -1 when no
 // weight is positive.
 func pickLeaf(w *[leafSize]float64, count int, u float64) (int, float64) {
+	m, sum, npos := leafNorm(w, count)
 	last := -1
+	lastP := 0.0
 	acc := 0.0
 	for k := 0; k < count; k++ {
-		pk := leafProb(w, count, k)
-		if pk == 0 {
+		if !(w[k] > 0) {
 			continue
 		}
-		last = k
+		pk := (1-splitEps)*(w[k]/m)/sum + splitEps/float64(npos)
+		last, lastP = k, pk
 		if u < acc+pk {
 			return k, pk
 		}
 		acc += pk
 	}
-	if last < 0 {
-		return -1, 0
-	}
-	// Rounding left u beyond the last cumulative sum.
-	return last, leafProb(w, count, last)
-}
-
-// nodeImportance estimates the importance of an inner node seen from p
-// with normal n:
-//
-//	L * cosBound / dist^2,
-//
-// with L the node's effective edge length (effLength), dist the distance
-// from p to the box's centre clamped from below to the radius R of the
-// node's bounding sphere about that centre (so that nodes around or next
-// to p get a finite weight comparable to their children's), and cosBound
-// bounding the cosine between n and the directions to the node: the
-// smaller of the cone bound of the bounding sphere (the angle to its centre
-// minus its angular radius; Conty Estevez and Kulla 2018, section 5.1) and
-// the node's greatest height above the plane (over the box and the sphere)
-// over the clamped distance. It is zero exactly when the node lies on or
-// below the plane, or when effLength proves that no edge of the node is a
-// candidate from p; positive otherwise.
-func nodeImportance(nd *nodeData, p, n mgl64.Vec3) float64 {
-	mn, mx := nd.box.Min, nd.box.Max
-	hmax := 0.0
-	for k := 0; k < 3; k++ {
-		lo, hi := n[k]*(mn[k]-p[k]), n[k]*(mx[k]-p[k])
-		hmax += max(lo, hi)
-	}
-	c := mgl64.Vec3{0.5 * (mn[0] + mx[0]), 0.5 * (mn[1] + mx[1]), 0.5 * (mn[2] + mx[2])}
-	v := c.Sub(p)
-	// The sphere about the centre holding the edges bounds the height too.
-	hmax = min(hmax, n.Dot(v)+nd.rad)
-	if !(hmax > 0) {
-		return 0
-	}
-	L := effLength(nd, p)
-	if !(L > 0) {
-		return 0
-	}
-	r2 := nd.rad * nd.rad
-	dc2 := v.Dot(v)
-	d2 := max(dc2, r2)
-	if !(d2 > 0) {
-		return tinyImportance
-	}
-	cosB := 1.0
-	if dc2 > r2 {
-		dc := math.Sqrt(dc2)
-		cos1 := n.Dot(v) / dc
-		cos2 := math.Sqrt(dc2-r2) / dc
-		if cos1 < cos2 {
-			sin1 := math.Sqrt(max(0, 1-cos1*cos1))
-			sin2 := math.Sqrt(r2) / dc
-			cosB = max(0, cos1*cos2+sin1*sin2)
-		}
-	}
-	cosB = min(cosB, hmax/math.Sqrt(d2))
-	imp := L * cosB / d2
-	if !(imp > 0) {
-		return tinyImportance
-	}
-	if math.IsInf(imp, 1) {
-		return math.MaxFloat64
-	}
-	return imp
-}
-
-// effLength returns the length of a node's edges that may be candidates
-// from p, estimated with the normal cone of their faces (Sander et al.
-// 2000, sections 4.1 and 4.2): lA always counts; lS (edges that are
-// candidates where they are silhouettes) counts unless the cones prove
-// that all faces face p or all face away (then none is a silhouette), and
-// then counts pi/(2 theta) times, theta the normal cone's half-angle (see
-// the package documentation), times the relative length of the arc that
-// the silhouette's normals (those perpendicular to the direction to p)
-// cut across the cone, sqrt(1 - (cos(phi)/sin(theta'))^2); the one-sided Sharp edges' lF counts in
-// proportion to an estimate of the fraction of faces facing p: 1 when all
-// do, 0 when none does, and in between 1/2 + cos(phi)/(2 sin(theta'))
-// clamped to [minFront, 1]. The proofs: p inside the node's back (front)
-// anchored cone; or, the directions from the node's bounding sphere (radius
-// R about the box's centre) to p lying in a cone about p - centre of
-// half-angle asin(R/|p - centre|), phi the angle between that axis and the
-// normal cone's and theta' the sum of the two half-angles, all faces face p
-// when phi + theta' < pi/2 and all face away when phi - theta' > pi/2. It
-// is zero only when no edge of the node can be a candidate.
-func effLength(nd *nodeData, p mgl64.Vec3) float64 {
-	if nd.cosT == emptyCone {
-		return nd.lA
-	}
-	if nd.cosT <= -1 {
-		return nd.lA + nd.lS + 0.5*nd.lF
-	}
-	if nd.anch {
-		// The anchored cones (secBuilder.anchors): p inside the back one
-		// sees every face from behind, inside the front one from the
-		// front. The margin covers the rounding of the tests.
-		c := nd.box.Centroid()
-		sinM := nd.sinT + anchorMargin
-		v := p.Sub(c.Add(nd.axis.Mul(nd.tB)))
-		if -nd.axis.Dot(v) > sinM*v.Len() {
-			return nd.lA // all face away
-		}
-		v = p.Sub(c.Add(nd.axis.Mul(nd.tF)))
-		if nd.axis.Dot(v) > sinM*v.Len() {
-			return nd.lA + nd.lF // all face p
-		}
-	}
-	// Where the node may straddle the silhouette its smooth length counts
-	// more: an edge with dihedral angle alpha is a silhouette from the
-	// fraction alpha/pi of all directions (the weight in lS) but from
-	// about alpha/(2 theta) of the directions from which a patch whose
-	// normals span 2 theta shows both sides. Since alpha <= 2 theta for
-	// every edge in the cone, lS scaled so never exceeds the length.
-	lS := nd.lS * nd.boost
-	v := p.Sub(nd.box.Centroid())
-	dist2 := v.Dot(v)
-	r2 := nd.rad * nd.rad
-	if !(dist2 > r2*(1+1e-9)) {
-		return nd.lA + lS + 0.5*nd.lF
-	}
-	dist := math.Sqrt(dist2)
-	cosV := math.Sqrt(dist2-r2) / dist
-	sinV := math.Sqrt(r2) / dist
-	cosTh := nd.cosT*cosV - nd.sinT*sinV
-	sinTh := nd.sinT*cosV + nd.cosT*sinV
-	cosPhi := nd.axis.Dot(v) / dist
-	if !(cosTh > cullMargin) {
-		// theta >= pi/2: nothing is proven.
-		return nd.lA + lS + max(minFront, 0.5+0.5*cosPhi)*nd.lF
-	}
-	sinPhi := math.Sqrt(max(0, 1-cosPhi*cosPhi))
-	if cosPhi*cosTh-sinPhi*sinTh > cullMargin {
-		return nd.lA + nd.lF // all face p
-	}
-	if cosPhi*cosTh+sinPhi*sinTh < -cullMargin {
-		return nd.lA // all face away
-	}
-	f := min(1, max(minFront, 0.5+0.5*cosPhi/sinTh))
-	// The silhouette runs where the normals turn away from p: the great
-	// circle of normals perpendicular to the direction to p crosses the
-	// cone (of half-angle theta') along an arc of relative length
-	// sqrt(1 - (cos(phi)/sin(theta'))^2).
-	x := cosPhi / sinTh
-	g := max(minFront, math.Sqrt(max(0, 1-x*x)))
-	return nd.lA + g*lS + f*nd.lF
+	// Rounding left u beyond the last cumulative sum (or no weight is
+	// positive: last is -1).
+	return last, lastP
 }
 
 // clampU keeps a remapped random number in [0, 1).
@@ -604,10 +683,6 @@ func clampU(u float64) float64 {
 		return 0x1.fffffffffffffp-1
 	}
 	return u
-}
-
-func lerp3(a, b mgl64.Vec3, s float64) mgl64.Vec3 {
-	return mgl64.Vec3{a[0] + s*(b[0]-a[0]), a[1] + s*(b[1]-a[1]), a[2] + s*(b[2]-a[2])}
 }
 
 func finite3(v mgl64.Vec3) bool {

@@ -223,8 +223,9 @@ func TestCullingIsConservative(t *testing.T) {
 		p, _ := randomQuery(&r)
 		for ni := range h.nodes {
 			nd := &h.nodes[ni]
-			data := h.nodeData(int32(ni))
-			if effLength(&data, p) != 0 {
+			var g nodeGeo
+			nd.geometry(vec(p), &g)
+			if effLength(nd, &g, vec(p)) != 0 {
 				continue
 			}
 			culledNodes++
@@ -341,7 +342,7 @@ func integratePdf(h *Secondary, ev *emitView, p, n mgl64.Vec3, i int) float64 {
 		k = int(h.edgePos[i])
 	}
 	rec := &h.recs[k]
-	v0, v1 := h.pos[rec.v0], h.pos[rec.v1]
+	v0, v1 := rec.v0.mgl(), rec.v1.mgl()
 	cuts := []float64{0, 1}
 	za, zb := n.Dot(v0.Sub(p)), n.Dot(v1.Sub(p))
 	if (za < 0) != (zb < 0) {
