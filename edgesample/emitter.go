@@ -91,13 +91,16 @@ type dirCone struct {
 }
 
 // prepare sets the fields the descent reads besides the cone itself.
-func (c *dirCone) prepare() {
+func (c *dirCone) prepare() { c.prepareAngle(math.Atan2(c.sinT, c.cosT)) }
+
+// prepareAngle is prepare given the half-angle theta.
+func (c *dirCone) prepareAngle(theta float64) {
 	c.ax = vec(c.axis)
 	for k := 0; k < c.np; k++ {
 		c.pl[k] = vec(c.planes[k])
 		c.planeLen[k] = c.pl[k].len()
 	}
-	c.theta = math.Atan2(c.sinT, c.cosT)
+	c.theta = theta
 	c.omega = c.sinT * c.sinT / (1 + c.cosT)
 }
 
@@ -339,12 +342,18 @@ func makeCluster(g []emitTri) emitCluster {
 // theta this holds at y exactly when a.(p - y) + sin(theta) |p - y| > 0, a
 // convex function of y whose maximum over the box is at a corner.
 func (c *emitCluster) facing(p mgl64.Vec3) bool {
+	return c.facingV(vec(p))
+}
+
+// facingV is facing on v3.
+func (c *emitCluster) facingV(p v3) bool {
 	if c.anyFacing {
 		return true
 	}
+	ax := vec(c.nAxis)
 	for k := 0; k < c.nc; k++ {
-		v := p.Sub(c.corners[k])
-		if c.nAxis.Dot(v)+c.nSin*v.Len() > 0 {
+		v := p.sub(vec(c.corners[k]))
+		if ax.dot(v)+c.nSin*v.len() > 0 {
 			return true
 		}
 	}
@@ -356,38 +365,46 @@ func (c *emitCluster) facing(p mgl64.Vec3) bool {
 // directions to the corners and whose half-angle is the largest angle to
 // them (widened by coneWiden), and for a flat box the pyramid over its
 // rectangle. ok is false when p lies at a corner, in the plane of a flat
-// box, or when the half-angle exceeds maxConeAngle.
+// box, or when the half-angle exceeds maxConeAngle. The cone is prepared
+// for the descent.
 func (c *emitCluster) cone(p mgl64.Vec3) (dirCone, bool) {
-	var dirs [8]mgl64.Vec3
-	var sum mgl64.Vec3
+	var cn dirCone
+	ok := c.coneV(vec(p), &cn)
+	return cn, ok
+}
+
+// coneV is cone on v3, writing the cone to cn.
+func (c *emitCluster) coneV(p v3, cn *dirCone) bool {
+	var dirs [8]v3
+	var sum v3
 	for k := 0; k < c.nc; k++ {
-		d := c.corners[k].Sub(p)
-		l := d.Len()
+		d := vec(c.corners[k]).sub(p)
+		l := d.len()
 		if !(l > 0) || math.IsInf(l, 0) {
-			return dirCone{}, false
+			return false
 		}
-		dirs[k] = d.Mul(1 / l)
-		sum = sum.Add(dirs[k])
+		dirs[k] = d.mul(1 / l)
+		sum = sum.add(dirs[k])
 	}
-	l := sum.Len()
+	l := sum.len()
 	if !(l > 0) {
-		return dirCone{}, false
+		return false
 	}
-	axis := sum.Mul(1 / l)
+	axis := sum.mul(1 / l)
 	// The largest angle is that of the smallest cosine; its sine comes
 	// from the cross product, accurate for small angles.
-	far := 0
+	far, cosFar := 0, axis.dot(dirs[0])
 	for k := 1; k < c.nc; k++ {
-		if axis.Dot(dirs[k]) < axis.Dot(dirs[far]) {
-			far = k
+		if ck := axis.dot(dirs[k]); ck < cosFar {
+			far, cosFar = k, ck
 		}
 	}
-	theta := math.Atan2(axis.Cross(dirs[far]).Len(), axis.Dot(dirs[far])) + coneWiden
+	theta := math.Atan2(cross(axis, dirs[far]).len(), cosFar) + coneWiden
 	if !(theta <= maxConeAngle) {
-		return dirCone{}, false
+		return false
 	}
 	sinT, cosT := math.Sincos(theta)
-	cn := dirCone{axis: axis, cosT: cosT, sinT: sinT}
+	*cn = dirCone{axis: axis.mgl(), cosT: cosT, sinT: sinT}
 	if c.nc == 4 {
 		// The planes through p and the rectangle's sides, oriented
 		// towards the rectangle's centre (every corner direction lies
@@ -395,20 +412,20 @@ func (c *emitCluster) cone(p mgl64.Vec3) (dirCone, bool) {
 		// than a hemisphere and the four half-spaces meet in its
 		// pyramid).
 		for k := 0; k < 4; k++ {
-			m := dirs[k].Cross(dirs[(k+1)%4])
-			s := m.Dot(axis)
+			m := cross(dirs[k], dirs[(k+1)%4])
+			s := m.dot(axis)
 			if !(math.Abs(s) > 0) {
-				return dirCone{}, false // p in the rectangle's plane
+				return false // p in the rectangle's plane
 			}
 			if s < 0 {
-				m = m.Mul(-1)
+				m = m.mul(-1)
 			}
-			cn.planes[k] = m
+			cn.planes[k] = m.mgl()
 		}
 		cn.np = 4
 	}
-	cn.prepare()
-	return cn, true
+	cn.prepareAngle(theta)
+	return true
 }
 
 // inside reports whether direction x (not necessarily unit) lies in the
@@ -443,23 +460,23 @@ func (h *Secondary) emitterView(p, n mgl64.Vec3, v *emitView) float64 {
 		v.n = 0
 		return 0
 	}
+	pv, nv := vec(p), vec(n)
 	total := 0.0
 	for i := range h.clusters {
 		c := &h.clusters[i]
 		v.prob[i] = 0
-		if !c.facing(p) {
+		if !c.facingV(pv) {
 			continue
 		}
-		cn, ok := c.cone(p)
-		if !ok {
+		cn := &v.cones[i]
+		if !c.coneV(pv, cn) {
 			continue
 		}
 		// The cone must reach above the plane: the angle between n and
 		// the axis below pi/2 plus the half-angle.
-		if !(n.Dot(cn.axis) > -cn.sinT) {
+		if !(nv.dot(cn.ax) > -cn.sinT) {
 			continue
 		}
-		v.cones[i] = cn
 		v.prob[i] = c.power
 		total += c.power
 	}

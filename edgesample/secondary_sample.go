@@ -80,7 +80,7 @@ func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bo
 		pos = k
 		rec := &h.recs[pos]
 		lo, hi, _ := coneIntervalV(rec.v0, rec.v1, pv, nv, cone)
-		_, fr := edgeImportanceRange(rec.v0.mgl(), rec.v1.mgl(), p, n, lo, hi)
+		_, fr := edgeImportanceV(rec.v0, rec.v1, pv, nv, lo, hi)
 		s = fr.sampleInner(clampU(u1))
 		skip, known = ci, ev.prob[ci]*pmfC*fr.innerPdf(s)
 		if pmfH != 0 {
@@ -100,7 +100,7 @@ func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bo
 		if h.opts.UniformPoint {
 			s = u1
 		} else {
-			_, fr := edgeImportance(rec.v0.mgl(), rec.v1.mgl(), p, n)
+			_, fr := edgeImportanceV(rec.v0, rec.v1, pv, nv, 0, 1)
 			s, pdfS = fr.samplePoint(u1)
 		}
 		pH = pmfH * pdfS
@@ -155,7 +155,7 @@ func coneDensity(rec *secEdge, p, n v3, c *dirCone, s float64) float64 {
 	if !ok || s < lo || s > hi {
 		return 0
 	}
-	_, fr := edgeImportanceRange(rec.v0.mgl(), rec.v1.mgl(), p.mgl(), n.mgl(), lo, hi)
+	_, fr := edgeImportanceV(rec.v0, rec.v1, p, n, lo, hi)
 	return fr.innerPdf(s)
 }
 
@@ -165,7 +165,7 @@ func (h *Secondary) pointPdf(rec *secEdge, p, n v3, s float64) float64 {
 	if h.opts.UniformPoint {
 		return 1
 	}
-	_, fr := edgeImportance(rec.v0.mgl(), rec.v1.mgl(), p.mgl(), n.mgl())
+	_, fr := edgeImportanceV(rec.v0, rec.v1, p, n, 0, 1)
 	return fr.pointPdf(s)
 }
 

@@ -25,6 +25,11 @@ func (a v3) len() float64         { return math.Sqrt(a.dot(a)) }
 func f32vec(a *[3]float32) v3     { return v3{float64(a[0]), float64(a[1]), float64(a[2])} }
 func lerpV(a, b v3, s float64) v3 { return v3{a.x + s*(b.x-a.x), a.y + s*(b.y-a.y), a.z + s*(b.z-a.z)} }
 
+// cross is a x b.
+func cross(a, b v3) v3 {
+	return v3{a.y*b.z - a.z*b.y, a.z*b.x - a.x*b.z, a.x*b.y - a.y*b.x}
+}
+
 // boxMaxV returns the largest value of m.(x - p) over the box [mn, mx].
 func boxMaxV(mn, mx, p, m v3) float64 {
 	return max(m.x*(mn.x-p.x), m.x*(mx.x-p.x)) +

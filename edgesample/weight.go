@@ -64,19 +64,24 @@ func edgeImportance(v0, v1, p, n mgl64.Vec3) (float64, edgeFrame) {
 // frame of that part (its S range is [lo, hi] clipped to the upper
 // half-space).
 func edgeImportanceRange(v0, v1, p, n mgl64.Vec3, lo, hi float64) (float64, edgeFrame) {
+	return edgeImportanceV(vec(v0), vec(v1), vec(p), vec(n), lo, hi)
+}
+
+// edgeImportanceV is edgeImportanceRange on v3.
+func edgeImportanceV(v0, v1, p, n v3, lo, hi float64) (float64, edgeFrame) {
 	var f edgeFrame
-	a := v0.Sub(p)
-	b := v1.Sub(p)
-	za, zb := n.Dot(a), n.Dot(b)
+	a := v0.sub(p)
+	b := v1.sub(p)
+	za, zb := n.dot(a), n.dot(b)
 	if !(za > 0 || zb > 0) {
 		return 0, f
 	}
-	e := b.Sub(a)
-	length := e.Len()
+	e := b.sub(a)
+	length := e.len()
 	if !(length > 0) || math.IsInf(length, 0) {
 		return 0, f
 	}
-	w := e.Mul(1 / length)
+	w := e.mul(1 / length)
 	sa, sb := lo, hi
 	if za < 0 {
 		sa = max(sa, za/(za-zb))
@@ -86,12 +91,12 @@ func edgeImportanceRange(v0, v1, p, n mgl64.Vec3, lo, hi float64) (float64, edge
 	if !(sb > sa) {
 		return 0, f
 	}
-	lbase := a.Dot(w)
-	vo := a.Sub(w.Mul(lbase))
-	d := vo.Len()
+	lbase := a.dot(w)
+	vo := a.sub(w.mul(lbase))
+	d := vo.len()
 	dc := math.Max(d, minDistFrac*length)
-	c := n.Dot(vo) / dc
-	wz := n.Dot(w)
+	c := n.dot(vo) / dc
+	wz := n.dot(w)
 	l0 := lbase + sa*length
 	l1 := lbase + sb*length
 	t0, t1 := l0/dc, l1/dc
