@@ -223,10 +223,9 @@ func TestTraversalStats(t *testing.T) {
 			if !q.init(&c.rays[i]) {
 				continue
 			}
-			var refs [deepStack]int32
-			var cnts [deepStack]uint8
+			var items [deepStack]uint64
 			var ts [deepStack]int64
-			bv.walk(&q, c.anyHit, refs[:], cnts[:], ts[:])
+			bv.walk(&q, c.anyHit, items[:], ts[:])
 			nodes += q.nodes
 			tris += q.tris
 		}

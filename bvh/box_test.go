@@ -28,6 +28,12 @@ func TestRayBoxLayout(t *testing.T) {
 		{"farOff", unsafe.Offsetof(rb.farOff), 112},
 		{"nodes", unsafe.Offsetof(rb.nodes), 136},
 		{"tris", unsafe.Offsetof(rb.tris), 144},
+		{"items", unsafe.Offsetof(rb.items), 152},
+		{"ts", unsafe.Offsetof(rb.ts), 160},
+		{"cap", unsafe.Offsetof(rb.cap), 168},
+		{"sp", unsafe.Offsetof(rb.sp), 176},
+		{"anyHit", unsafe.Offsetof(rb.anyHit), 184},
+		{"ent", unsafe.Offsetof(rb.ent), 192},
 		{"node.box", unsafe.Offsetof(n.box), 0},
 		{"node.child", unsafe.Offsetof(n.child), 96},
 		{"node.count", unsafe.Offsetof(n.count), 112},
@@ -137,15 +143,15 @@ func TestBoxAsmMatchesGo(t *testing.T) {
 			t.Fatalf("ray %+v not on the fast path", r)
 		}
 		q.rb.nodes, q.rb.tris = &nodes[0], &tris[0]
-		var ent [4]float64
-		mask := boxTest4(nd, &q.rb, &ent)
+		mask := boxTest4(nd, &q.rb)
+		ent := q.rb.ent
 		want, wantMask := slabGo(nd, &q)
 		if mask != wantMask {
 			t.Fatalf("case %d: ray %+v, node %v: assembly mask %04b, Go %04b", i, r, nd.box, mask, wantMask)
 		}
 		for c := 0; c < width; c++ {
-			if mask>>c&1 != 0 && fbits(ent[c]) != want[c] {
-				t.Fatalf("case %d: child %d entry %v, Go %v", i, c, ent[c], math.Float64frombits(uint64(want[c])))
+			if mask>>c&1 != 0 && ent[c] != want[c] {
+				t.Fatalf("case %d: child %d entry %v, Go %v", i, c, math.Float64frombits(uint64(ent[c])), math.Float64frombits(uint64(want[c])))
 			}
 		}
 		hits += bitsOnes(mask)

@@ -798,8 +798,7 @@ func TestInlineTriangleTest(t *testing.T) {
 // triangle, so the traversal overflows the short stack; a ray through
 // (-0.5, -0.5) hits them all.
 func TestStackRestart(t *testing.T) {
-	var refs [shortStack]int32
-	var cnts [shortStack]uint8
+	var items [shortStack]uint64
 	var ts [shortStack]int64
 	overflows := map[bool]int{}
 	for _, sign := range []float64{1, -1} {
@@ -826,7 +825,7 @@ func TestStackRestart(t *testing.T) {
 			for i := range rays[:2] {
 				var q query
 				q.init(&rays[i])
-				if b.walk(&q, anyHit, refs[:], cnts[:], ts[:]) {
+				if b.walk(&q, anyHit, items[:], ts[:]) {
 					overflows[anyHit]++
 				}
 			}
@@ -837,7 +836,7 @@ func TestStackRestart(t *testing.T) {
 		for i, r := range rays {
 			var q query
 			q.init(&r)
-			if b.walk(&q, false, refs[:4], cnts[:4], ts[:4]) {
+			if b.walk(&q, false, items[:4], ts[:4]) {
 				restarts++
 				b.walkDeep(&q, false)
 			}

@@ -68,12 +68,14 @@ type query struct {
 	nodes, tris int
 }
 
-// rayBox holds the constants of boxTest4 in the layout that its assembly
-// reads (box_amd64.s hard-codes the offsets; TestRayBoxLayout checks
-// them): the origin, the inverse direction for near planes and widened by
-// robustFold for far planes, the range, the byte offsets of each axis's
-// near and far planes within a node, and the bases of the node and
-// triangle arrays, for prefetching.
+// rayBox holds the state of boxTest4 and descend in the layout that their
+// assembly reads (box_amd64.s hard-codes the offsets; TestRayBoxLayout
+// checks them): the origin, the inverse direction for near planes and
+// widened by robustFold for far planes, the range, the byte offsets of
+// each axis's near and far planes within a node, the node and triangle
+// arrays, the traversal stack (items, entry distances, capacity, entries
+// in use), whether the query is any-hit, and the entry distances of the
+// last node's children.
 type rayBox struct {
 	o          [3]float64
 	inv        [3]float64
@@ -83,10 +85,14 @@ type rayBox struct {
 	farOff     [3]int
 	nodes      *node
 	tris       *tri
+	items, ts  uintptr // set by descend from its arguments
+	cap, sp    int
+	anyHit     int
+	ent        [4]int64
 }
 
-// useBoxAsm selects boxTest4 for the fast-path slab test; tests turn it off
-// to check the Go code on machines with the assembly.
+// useBoxAsm selects walkAsm for rays of the fast path; tests turn it off to
+// check the Go code on machines with the assembly.
 var useBoxAsm = haveBoxAsm
 
 // init prepares q for r; it returns false when r can hit nothing: a NaN or
@@ -168,10 +174,9 @@ func (b *BVH) Intersect(r geom.Ray) (Hit, bool) {
 	if len(b.nodes) == 0 || !q.init(&r) {
 		return Hit{}, false
 	}
-	var refs [shortStack]int32
-	var cnts [shortStack]uint8
+	var items [shortStack]uint64
 	var ts [shortStack]int64
-	if b.walk(&q, false, refs[:], cnts[:], ts[:]) {
+	if b.walk(&q, false, items[:], ts[:]) {
 		b.walkDeep(&q, false)
 	}
 	return q.hit, q.found
@@ -185,10 +190,9 @@ func (b *BVH) Occluded(r geom.Ray) bool {
 	if len(b.nodes) == 0 || !q.init(&r) {
 		return false
 	}
-	var refs [shortStack]int32
-	var cnts [shortStack]uint8
+	var items [shortStack]uint64
 	var ts [shortStack]int64
-	if b.walk(&q, true, refs[:], cnts[:], ts[:]) {
+	if b.walk(&q, true, items[:], ts[:]) {
 		b.walkDeep(&q, true)
 	}
 	return q.found
@@ -200,32 +204,40 @@ func (b *BVH) Occluded(r geom.Ray) bool {
 //
 //go:noinline
 func (b *BVH) walkDeep(q *query, anyHit bool) {
-	var refs [deepStack]int32
-	var cnts [deepStack]uint8
+	var items [deepStack]uint64
 	var ts [deepStack]int64
-	b.walk(q, anyHit, refs[:], cnts[:], ts[:])
+	b.walk(q, anyHit, items[:], ts[:])
 }
 
-// walk traverses the tree with the given stack and records hits in q. At an
-// interior node it tests the boxes of all its children (stored in the
-// node); when several are hit it goes on with the one the ray enters first
-// and pushes the others with their entry distances, farthest first; a
-// popped entry the ray enters beyond the closest hit found since is
-// skipped. With anyHit it stops at the first hit and does not order the
-// children (measured: ordering shadow rays by distance visits fewer
-// triangles but costs more than it saves). It returns true, with q's hit
-// still valid, if the stack overflowed before the traversal ended.
+// An item is a child reference as the traversal stack holds it: the node or
+// first triangle index in the low 32 bits, the triangle count (0 for a
+// node) in the next 8.
+func item(ref int32, count uint8) uint64 { return uint64(uint32(ref)) | uint64(count)<<32 }
+
+// walk traverses the tree with the given stack (items and their entry
+// distances as keys) and records hits in q. At an interior node it tests
+// the boxes of all its children (stored in the node); when several are hit
+// it goes on with the one the ray enters first and pushes the others with
+// their entry distances, farthest first; a popped entry the ray enters
+// beyond the closest hit found since is skipped. With anyHit it stops at
+// the first hit and does not order the children (measured: ordering shadow
+// rays by distance visits fewer triangles but costs more than it saves). It
+// returns true, with q's hit still valid, if the stack overflowed before
+// the traversal ended.
 //
 // The slab test (Kay and Kajiya 1986; pbrt-v4 section 6.1.2) takes the near
 // and far planes of each axis by the sign of the direction and orders
 // distances as integer keys (see query.fast). On amd64, rays of the fast
-// path test the four boxes with boxTest4, two per SSE2 register, which also
-// prefetches the children (see box_amd64.s). When a direction component is
-// zero (or so small that its inverse is infinite), a ray lying in a box's
-// face plane gives 0 * inf = NaN, which the test must ignore rather than
-// cull the box: such rays, and rays with a negative tmin, take slabNaNSafe.
-func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64) (overflow bool) {
-	nodes, tris, triID := b.nodes, b.tris, b.triID
+// path descend through the interior nodes in assembly (walkAsm). When a
+// direction component is zero (or so small that its inverse is infinite),
+// a ray lying in a box's face plane gives 0 * inf = NaN, which the test
+// must ignore rather than cull the box: such rays, and rays with a negative
+// tmin, take slabNaNSafe.
+func (b *BVH) walk(q *query, anyHit bool, items []uint64, ts []int64) (overflow bool) {
+	if useBoxAsm && q.fast && !stats {
+		return b.walkAsm(q, anyHit, items, ts)
+	}
+	nodes := b.nodes
 	ox, oy, oz := q.ox, q.oy, q.oz
 	ix, iy, iz := q.ix, q.iy, q.iz
 	nx, ny, nz := q.nx, q.ny, q.nz
@@ -233,21 +245,22 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 	fast := q.fast
 	fx, fy, fz := q.ix*robustFold, q.iy*robustFold, q.iz*robustFold
 	tminBits, tmaxKey := fbits(tmin), fkey(tmax)
-	kx, ky, kz := q.kx, q.ky, q.kz
-	shx, shy, shz := q.sx, q.sy, q.sz
-	okx, oky, okz := q.okx, q.oky, q.okz
-
-	asm := useBoxAsm && fast
-	if asm {
-		q.rb.nodes, q.rb.tris = &nodes[0], &tris[0]
-	}
-	var ent [4]float64
 
 	sp := 0
-	ref, cnt := int32(0), uint8(0) // the item at hand: node index, or leaf (first, count)
+	it := item(0, 0) // the item at hand
 	for {
-		if cnt == 0 {
-			n := &nodes[ref]
+		if cnt := uint8(it >> 32); cnt != 0 {
+			if b.testLeaf(q, int32(it), cnt, anyHit) {
+				if anyHit {
+					return false
+				}
+				tmax = q.tmax
+				tmaxKey = fkey(tmax)
+			}
+			goto pop
+		}
+		{
+			n := &nodes[int32(it)]
 			if stats {
 				q.nodes++
 			}
@@ -256,45 +269,38 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 			// plane: box[a + (n_a ^ 3)]; the masks let the compiler drop
 			// the bounds checks. The four tests are independent and
 			// written out, so that their values stay in registers.
-			var e0, e1, e2, e3 int64
-			var mask int
-			if asm {
-				mask = boxTest4(n, &q.rb, &ent)
-				e0, e1, e2, e3 = fbits(ent[0]), fbits(ent[1]), fbits(ent[2]), fbits(ent[3])
+			var e0, e1, e2, e3, x0, x1, x2, x3 int64
+			bx := &n.box
+			if fast {
+				bnx, bny, bnz := &bx[nx&3], &bx[1+ny&3], &bx[2+nz&3]
+				bfx, bfy, bfz := &bx[(nx^3)&3], &bx[1+(ny^3)&3], &bx[2+(nz^3)&3]
+				e0 = max(fbits((float64(bnx[0])-ox)*ix), fbits((float64(bny[0])-oy)*iy), fbits((float64(bnz[0])-oz)*iz), tminBits)
+				x0 = min(fbits((float64(bfx[0])-ox)*fx), fbits((float64(bfy[0])-oy)*fy), fbits((float64(bfz[0])-oz)*fz), tmaxKey)
+				e1 = max(fbits((float64(bnx[1])-ox)*ix), fbits((float64(bny[1])-oy)*iy), fbits((float64(bnz[1])-oz)*iz), tminBits)
+				x1 = min(fbits((float64(bfx[1])-ox)*fx), fbits((float64(bfy[1])-oy)*fy), fbits((float64(bfz[1])-oz)*fz), tmaxKey)
+				e2 = max(fbits((float64(bnx[2])-ox)*ix), fbits((float64(bny[2])-oy)*iy), fbits((float64(bnz[2])-oz)*iz), tminBits)
+				x2 = min(fbits((float64(bfx[2])-ox)*fx), fbits((float64(bfy[2])-oy)*fy), fbits((float64(bfz[2])-oz)*fz), tmaxKey)
+				e3 = max(fbits((float64(bnx[3])-ox)*ix), fbits((float64(bny[3])-oy)*iy), fbits((float64(bnz[3])-oz)*iz), tminBits)
+				x3 = min(fbits((float64(bfx[3])-ox)*fx), fbits((float64(bfy[3])-oy)*fy), fbits((float64(bfz[3])-oz)*fz), tmaxKey)
 			} else {
-				var x0, x1, x2, x3 int64
-				bx := &n.box
-				if fast {
-					bnx, bny, bnz := &bx[nx&3], &bx[1+ny&3], &bx[2+nz&3]
-					bfx, bfy, bfz := &bx[(nx^3)&3], &bx[1+(ny^3)&3], &bx[2+(nz^3)&3]
-					e0 = max(fbits((float64(bnx[0])-ox)*ix), fbits((float64(bny[0])-oy)*iy), fbits((float64(bnz[0])-oz)*iz), tminBits)
-					x0 = min(fbits((float64(bfx[0])-ox)*fx), fbits((float64(bfy[0])-oy)*fy), fbits((float64(bfz[0])-oz)*fz), tmaxKey)
-					e1 = max(fbits((float64(bnx[1])-ox)*ix), fbits((float64(bny[1])-oy)*iy), fbits((float64(bnz[1])-oz)*iz), tminBits)
-					x1 = min(fbits((float64(bfx[1])-ox)*fx), fbits((float64(bfy[1])-oy)*fy), fbits((float64(bfz[1])-oz)*fz), tmaxKey)
-					e2 = max(fbits((float64(bnx[2])-ox)*ix), fbits((float64(bny[2])-oy)*iy), fbits((float64(bnz[2])-oz)*iz), tminBits)
-					x2 = min(fbits((float64(bfx[2])-ox)*fx), fbits((float64(bfy[2])-oy)*fy), fbits((float64(bfz[2])-oz)*fz), tmaxKey)
-					e3 = max(fbits((float64(bnx[3])-ox)*ix), fbits((float64(bny[3])-oy)*iy), fbits((float64(bnz[3])-oz)*iz), tminBits)
-					x3 = min(fbits((float64(bfx[3])-ox)*fx), fbits((float64(bfy[3])-oy)*fy), fbits((float64(bfz[3])-oz)*fz), tmaxKey)
-				} else {
-					e0, x0 = slabNaNSafe(n, 0, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-					e1, x1 = slabNaNSafe(n, 1, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-					e2, x2 = slabNaNSafe(n, 2, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-					e3, x3 = slabNaNSafe(n, 3, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
-				}
-				mask = b2i(e0 <= x0) | b2i(e1 <= x1)<<1 | b2i(e2 <= x2)<<2 | b2i(e3 <= x3)<<3
+				e0, x0 = slabNaNSafe(n, 0, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e1, x1 = slabNaNSafe(n, 1, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e2, x2 = slabNaNSafe(n, 2, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
+				e3, x3 = slabNaNSafe(n, 3, ox, oy, oz, ix, iy, iz, nx, ny, nz, tmin, tmax)
 			}
+			mask := b2i(e0 <= x0) | b2i(e1 <= x1)<<1 | b2i(e2 <= x2)<<2 | b2i(e3 <= x3)<<3
 			if mask&(mask-1) == 0 {
 				if mask == 0 {
 					goto pop
 				}
 				// One child hit: go on with it.
 				c := bits.TrailingZeros(uint(mask)) & (width - 1)
-				ref, cnt = n.child[c], n.count[c]
+				it = item(n.child[c], n.count[c])
 				continue
 			}
 			// Several: go on with one and push the others (the stores are
 			// unconditional, the stack pointer advances per pushed child).
-			if sp+width > len(refs) {
+			if sp+width > len(items) {
 				return true
 			}
 			var c int
@@ -307,90 +313,26 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 			}
 			push := mask &^ (1 << c)
 			base := sp
-			refs[sp], cnts[sp], ts[sp] = n.child[0], n.count[0], e0
+			items[sp], ts[sp] = item(n.child[0], n.count[0]), e0
 			sp += push & 1
-			refs[sp], cnts[sp], ts[sp] = n.child[1], n.count[1], e1
+			items[sp], ts[sp] = item(n.child[1], n.count[1]), e1
 			sp += push >> 1 & 1
-			refs[sp], cnts[sp], ts[sp] = n.child[2], n.count[2], e2
+			items[sp], ts[sp] = item(n.child[2], n.count[2]), e2
 			sp += push >> 2 & 1
-			refs[sp], cnts[sp], ts[sp] = n.child[3], n.count[3], e3
+			items[sp], ts[sp] = item(n.child[3], n.count[3]), e3
 			sp += push >> 3 & 1
 			if !anyHit {
 				// Farthest first, so that the nearer ones are popped first.
 				for i := base + 1; i < sp; i++ {
 					for j := i; j > base && ts[j-1] < ts[j]; j-- {
-						refs[j-1], refs[j] = refs[j], refs[j-1]
-						cnts[j-1], cnts[j] = cnts[j], cnts[j-1]
+						items[j-1], items[j] = items[j], items[j-1]
 						ts[j-1], ts[j] = ts[j], ts[j-1]
 					}
 				}
 			}
 			c &= width - 1
-			ref, cnt = n.child[c], n.count[c]
+			it = item(n.child[c], n.count[c])
 			continue
-		} else {
-			for k := ref; k < ref+int32(cnt); k++ {
-				// The watertight test of geom.WatertightRay.Intersect,
-				// written out here with the same operations in the same
-				// order, so that it gives the same bits (TestInlineTriangleTest
-				// checks it): Go passes mgl64.Vec3 arguments through memory,
-				// so the call would copy 72 bytes per triangle. The float64
-				// conversions forbid fusing products into FMAs, which would
-				// break watertightness (see geom).
-				if stats {
-					q.tris++
-				}
-				t := &tris[k]
-				p0, p1, p2 := &t[0], &t[1], &t[2]
-				ax, ay, az := p0[kx]-okx, p0[ky]-oky, p0[kz]-okz
-				bx, by, bz := p1[kx]-okx, p1[ky]-oky, p1[kz]-okz
-				cx, cy, cz := p2[kx]-okx, p2[ky]-oky, p2[kz]-okz
-				ax -= float64(shx * az)
-				ay -= float64(shy * az)
-				bx -= float64(shx * bz)
-				by -= float64(shy * bz)
-				cx -= float64(shx * cz)
-				cy -= float64(shy * cz)
-				u := float64(cx*by) - float64(cy*bx)
-				v := float64(ax*cy) - float64(ay*cx)
-				w := float64(bx*ay) - float64(by*ax)
-				if (u < 0 || v < 0 || w < 0) && (u > 0 || v > 0 || w > 0) {
-					continue
-				}
-				det := u + v + w
-				if det == 0 {
-					continue
-				}
-				az *= shz
-				bz *= shz
-				cz *= shz
-				tt := u*az + v*bz + w*cz
-				if det > 0 {
-					if tt <= tmin*det || tt >= tmax*det {
-						continue
-					}
-				} else if tt >= tmin*det || tt <= tmax*det {
-					continue
-				}
-				// Zero-area triangles are never hit (pbrt-v4 section 6.5.3).
-				e1x, e1y, e1z := p1[0]-p0[0], p1[1]-p0[1], p1[2]-p0[2]
-				e2x, e2y, e2z := p2[0]-p0[0], p2[1]-p0[1], p2[2]-p0[2]
-				if e1y*e2z == e1z*e2y && e1z*e2x == e1x*e2z && e1x*e2y == e1y*e2x {
-					continue
-				}
-				inv := 1 / det
-				tmax = tt * inv
-				tmaxKey = fkey(tmax)
-				q.tmax = tmax
-				q.rb.tmax = tmax
-				// The input index is loaded now, where the traversal goes on
-				// while it comes, rather than after the traversal.
-				q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, triID[k]
-				q.found = true
-				if anyHit {
-					return false
-				}
-			}
 		}
 		// Pop the next item the ray can still reach before its closest hit.
 	pop:
@@ -403,8 +345,111 @@ func (b *BVH) walk(q *query, anyHit bool, refs []int32, cnts []uint8, ts []int64
 				break
 			}
 		}
-		ref, cnt = refs[sp], cnts[sp]
+		it = items[sp]
 	}
+}
+
+// popItem, passed to descend, starts its loop with a pop; returned, it
+// reports a stack overflow.
+const popItem = 1 << 63
+
+// walkAsm is walk for rays of the fast path on amd64: descend runs the
+// loop over interior nodes in assembly, testing four boxes two at a time
+// in SSE2 registers and prefetching every child, and returns at each leaf,
+// whose triangles testLeaf tests.
+func (b *BVH) walkAsm(q *query, anyHit bool, items []uint64, ts []int64) (overflow bool) {
+	rb := &q.rb
+	rb.nodes, rb.tris = &b.nodes[0], &b.tris[0]
+	rb.cap, rb.sp = min(len(items), len(ts)), 0
+	rb.anyHit = b2i(anyHit)
+	it := item(0, 0)
+	for {
+		leaf := descend(rb, &items[0], &ts[0], it)
+		if leaf == 0 {
+			return false
+		}
+		if leaf == popItem {
+			return true
+		}
+		if b.testLeaf(q, int32(leaf), uint8(leaf>>32), anyHit) {
+			if anyHit {
+				return false
+			}
+			rb.tmax = q.tmax
+		}
+		it = popItem
+	}
+}
+
+// testLeaf tests the count triangles from first (in leaf order) and
+// records the closest hit in q (with anyHit, the first). It reports
+// whether it found a hit.
+//
+// The watertight test of geom.WatertightRay.Intersect is written out with
+// the same operations in the same order, so that it gives the same bits
+// (TestInlineTriangleTest checks it): Go passes mgl64.Vec3 arguments
+// through memory, so the call would copy 72 bytes per triangle. The
+// float64 conversions forbid fusing products into FMAs, which would break
+// watertightness (see geom).
+func (b *BVH) testLeaf(q *query, first int32, count uint8, anyHit bool) (found bool) {
+	kx, ky, kz := q.kx&3, q.ky&3, q.kz&3
+	shx, shy, shz := q.sx, q.sy, q.sz
+	okx, oky, okz := q.okx, q.oky, q.okz
+	tmin, tmax := q.tmin, q.tmax
+	leaf := b.tris[first : first+int32(count)]
+	for k := range leaf {
+		if stats {
+			q.tris++
+		}
+		t := &leaf[k]
+		p0, p1, p2 := &t[0], &t[1], &t[2]
+		ax, ay, az := p0[kx]-okx, p0[ky]-oky, p0[kz]-okz
+		bx, by, bz := p1[kx]-okx, p1[ky]-oky, p1[kz]-okz
+		cx, cy, cz := p2[kx]-okx, p2[ky]-oky, p2[kz]-okz
+		ax -= float64(shx * az)
+		ay -= float64(shy * az)
+		bx -= float64(shx * bz)
+		by -= float64(shy * bz)
+		cx -= float64(shx * cz)
+		cy -= float64(shy * cz)
+		u := float64(cx*by) - float64(cy*bx)
+		v := float64(ax*cy) - float64(ay*cx)
+		w := float64(bx*ay) - float64(by*ax)
+		if (u < 0 || v < 0 || w < 0) && (u > 0 || v > 0 || w > 0) {
+			continue
+		}
+		det := u + v + w
+		if det == 0 {
+			continue
+		}
+		az *= shz
+		bz *= shz
+		cz *= shz
+		tt := u*az + v*bz + w*cz
+		if det > 0 {
+			if tt <= tmin*det || tt >= tmax*det {
+				continue
+			}
+		} else if tt >= tmin*det || tt <= tmax*det {
+			continue
+		}
+		// Zero-area triangles are never hit (pbrt-v4 section 6.5.3).
+		e1x, e1y, e1z := p1[0]-p0[0], p1[1]-p0[1], p1[2]-p0[2]
+		e2x, e2y, e2z := p2[0]-p0[0], p2[1]-p0[1], p2[2]-p0[2]
+		if e1y*e2z == e1z*e2y && e1z*e2x == e1x*e2z && e1x*e2y == e1y*e2x {
+			continue
+		}
+		inv := 1 / det
+		tmax = tt * inv
+		// The input index is loaded now, where the traversal goes on while
+		// it comes, rather than after the traversal.
+		q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, b.triID[first+int32(k)]
+		q.tmax, q.found, found = tmax, true, true
+		if anyHit {
+			break
+		}
+	}
+	return found
 }
 
 // nearest returns the child of least entry distance among those in mask
