@@ -144,7 +144,7 @@ func (h *Secondary) Sample(p, n mgl64.Vec3, u0, u1 float64) (SecondarySample, bo
 	return SecondarySample{Edge: rec.edge, S: s, M: lerpV(rec.v0, rec.v1, s).mgl(), Pdf: pdf}, true
 }
 
-// skipNone names no cluster for Sample and mixturePdf.
+// skipNone names no cluster: the hierarchy drew the sample.
 const skipNone = -1
 
 // coneDensity is the density at S of the emitter strategy's point sampler

@@ -10,6 +10,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"github.com/invrender/invrender/geom"
+	"github.com/invrender/invrender/internal/meshgen"
 	"github.com/invrender/invrender/internal/stattest"
 	"github.com/invrender/invrender/render"
 )
@@ -379,6 +380,25 @@ func TestSecondaryMixture(t *testing.T) {
 	}
 	if mixed := checkSecondary(t, s, e, h, 16, 10000, 21); mixed < 8 {
 		t.Fatalf("only %d of 16 queries used the emitter strategy", mixed)
+	}
+}
+
+// TestSecondaryManyClusters checks the mixture with many emitter clusters
+// (an emissive icosphere beside the test scene's quad light): the
+// probabilities that one descent gathers for every cluster whose cone
+// holds the sample agree with Pmf and Pdf.
+func TestSecondaryManyClusters(t *testing.T) {
+	s := testScene()
+	ip, ii := meshgen.Icosphere(1, 0.2, mgl64.Vec3{-0.9, 1.3, 0.6}, 0)
+	s.Shapes = append(s.Shapes, &render.Shape{Positions: ip, Indices: ii, Material: 0,
+		Emitter: &render.AreaEmitter{Radiance: mgl64.Vec3{2, 2, 2}}})
+	e := Extract(s)
+	h := NewSecondary(s, e, SecondaryOptions{})
+	if len(h.clusters) < 8 {
+		t.Fatalf("%d emitter clusters", len(h.clusters))
+	}
+	if mixed := checkSecondary(t, s, e, h, 4, 5000, 28); mixed < 2 {
+		t.Fatalf("only %d of 4 queries used the emitter strategy", mixed)
 	}
 }
 
