@@ -21,8 +21,11 @@ type Options struct {
 	Workers int
 }
 
-// DefaultMaxLeafSize is the leaf size limit used when Options.MaxLeafSize is 0.
-const DefaultMaxLeafSize = 4
+// DefaultMaxLeafSize is the leaf size limit used when Options.MaxLeafSize is
+// 0. Measured with the assembly traversal: 3 renders the Cornell box (large
+// overlapping triangles) 8% faster than 4 and the dense scene as fast; 2
+// and 1 slow the dense scene's rays.
+const DefaultMaxLeafSize = 3
 
 // MaxLeafSizeLimit is the largest accepted Options.MaxLeafSize.
 const MaxLeafSizeLimit = 255

@@ -415,7 +415,9 @@ func (b *BVH) testLeaf(q *query, first int32, count uint8, anyHit bool) (found b
 		u := float64(cx*by) - float64(cy*bx)
 		v := float64(ax*cy) - float64(ay*cx)
 		w := float64(bx*ay) - float64(by*ax)
-		if (u < 0 || v < 0 || w < 0) && (u > 0 || v > 0 || w > 0) {
+		// One branch, on whether the ray misses, where || and && would
+		// branch on each unpredictable sign.
+		if (b2i(u < 0)|b2i(v < 0)|b2i(w < 0))&(b2i(u > 0)|b2i(v > 0)|b2i(w > 0)) != 0 {
 			continue
 		}
 		det := u + v + w
