@@ -51,13 +51,12 @@ func TestRayBoxLayout(t *testing.T) {
 func slabGo(n *node, q *query) (e [4]int64, mask int) {
 	for c := 0; c < width; c++ {
 		b := n.childBox(c)
-		o := [3]float64{q.ox, q.oy, q.oz}
-		inv := [3]float64{q.ix, q.iy, q.iz}
-		ns := [3]int{q.nx, q.ny, q.nz}
-		entry, exit := fbits(q.tmin), fkey(q.tmax)
+		rb := &q.rb
+		entry, exit := fbits(rb.tmin), fkey(rb.tmax)
 		for a := 0; a < 3; a++ {
-			entry = max(entry, fbits((float64(b[a+ns[a]])-o[a])*inv[a]))
-			exit = min(exit, fbits((float64(b[a+(ns[a]^3)])-o[a])*(inv[a]*robustFold)))
+			near, far := rb.nearOff[a]/16, rb.farOff[a]/16
+			entry = max(entry, fbits((float64(b[near])-rb.o[a])*rb.inv[a]))
+			exit = min(exit, fbits((float64(b[far])-rb.o[a])*(rb.inv[a]*robustFold)))
 		}
 		e[c] = entry
 		if entry <= exit {

@@ -40,11 +40,9 @@ func fkey(x float64) int64 {
 // small arrays such as mgl64.Vec3 with overlapping 16-byte moves, which
 // stall store-to-load forwarding.
 type query struct {
-	// The ray and its precomputed constants.
-	ox, oy, oz float64
-	ix, iy, iz float64 // inverse direction
-	nx, ny, nz int     // per axis, 3 (the max corner is near) if the direction is negative, else 0
-	tmin, tmax float64
+	// The ray and its slab test's constants (see rayBox); rb.tmax is the
+	// closest hit's distance once there is one.
+	rb rayBox
 	// fast selects the slab test on integer keys: all inverse direction
 	// components finite and tmin >= 0. The bits of a non-negative float64,
 	// read as an int64, order like the float, and every negative float
@@ -62,8 +60,6 @@ type query struct {
 	// The closest hit so far.
 	hit   Hit
 	found bool
-	// The constants of boxTest4, filled when useBoxAsm and fast.
-	rb rayBox
 	// Interior nodes visited and triangles tested, counted when stats is on.
 	nodes, tris int
 }
@@ -95,8 +91,9 @@ type rayBox struct {
 // check the Go code on machines with the assembly.
 var useBoxAsm = haveBoxAsm
 
-// init prepares q for r; it returns false when r can hit nothing: a NaN or
-// infinite component, a zero direction or an empty range.
+// init prepares q, which must be zero, for r; it returns false when r can
+// hit nothing: a NaN or infinite component, a zero direction or an empty
+// range.
 func (q *query) init(r *geom.Ray) bool {
 	ox, oy, oz := r.O[0], r.O[1], r.O[2]
 	dx, dy, dz := r.D[0], r.D[1], r.D[2]
@@ -108,28 +105,22 @@ func (q *query) init(r *geom.Ray) bool {
 		return false
 	}
 	ix, iy, iz := 1/dx, 1/dy, 1/dz
-	q.ox, q.oy, q.oz = ox, oy, oz
-	q.ix, q.iy, q.iz = ix, iy, iz
 	// Sign bits, without branches: the signs of random directions are
-	// unpredictable.
+	// unpredictable. Per axis, n is 3 (the max corner is near) if the
+	// direction is negative, else 0.
 	nx := int(math.Float64bits(ix)>>63) * 3
 	ny := int(math.Float64bits(iy)>>63) * 3
 	nz := int(math.Float64bits(iz)>>63) * 3
-	q.nx, q.ny, q.nz = nx, ny, nz
 	tmin := r.TMin + 0 // -0 becomes +0, whose bits are the smallest non-negative key
-	q.tmin, q.tmax = tmin, r.TMax
 	q.fast = math.Abs(ix) <= math.MaxFloat64 && math.Abs(iy) <= math.MaxFloat64 && math.Abs(iz) <= math.MaxFloat64 && tmin >= 0
-	q.hit, q.found = Hit{}, false
-	if q.fast {
-		rb := &q.rb
-		rb.o[0], rb.o[1], rb.o[2] = ox, oy, oz
-		rb.inv[0], rb.inv[1], rb.inv[2] = ix, iy, iz
-		rb.far[0], rb.far[1], rb.far[2] = ix*robustFold, iy*robustFold, iz*robustFold
-		rb.tmin, rb.tmax = tmin, r.TMax
-		// Plane p of a node's boxes starts at byte 16p.
-		rb.nearOff = [3]int{16 * nx, 16 * (1 + ny), 16 * (2 + nz)}
-		rb.farOff = [3]int{16 * (nx ^ 3), 16 * (1 + (ny ^ 3)), 16 * (2 + (nz ^ 3))}
-	}
+	rb := &q.rb
+	rb.o[0], rb.o[1], rb.o[2] = ox, oy, oz
+	rb.inv[0], rb.inv[1], rb.inv[2] = ix, iy, iz
+	rb.far[0], rb.far[1], rb.far[2] = ix*robustFold, iy*robustFold, iz*robustFold
+	rb.tmin, rb.tmax = tmin, r.TMax
+	// Plane p of a node's boxes starts at byte 16p.
+	rb.nearOff = [3]int{16 * nx, 16 * (1 + ny), 16 * (2 + nz)}
+	rb.farOff = [3]int{16 * (nx ^ 3), 16 * (1 + (ny ^ 3)), 16 * (2 + (nz ^ 3))}
 
 	// geom.NewWatertightRay, on scalars: the axis of the largest direction
 	// component becomes z; swapping x and y keeps the winding. Looked up in
@@ -199,8 +190,8 @@ func (b *BVH) Occluded(r geom.Ray) bool {
 }
 
 // walkDeep restarts a traversal whose short stack overflowed, with a stack
-// deep enough for any tree, keeping the closest hit found so far (q.tmax is
-// already its distance).
+// deep enough for any tree, keeping the closest hit found so far
+// (q.rb.tmax is already its distance).
 //
 //go:noinline
 func (b *BVH) walkDeep(q *query, anyHit bool) {
@@ -238,12 +229,13 @@ func (b *BVH) walk(q *query, anyHit bool, items []uint64, ts []int64) (overflow 
 		return b.walkAsm(q, anyHit, items, ts)
 	}
 	nodes := b.nodes
-	ox, oy, oz := q.ox, q.oy, q.oz
-	ix, iy, iz := q.ix, q.iy, q.iz
-	nx, ny, nz := q.nx, q.ny, q.nz
-	tmin, tmax := q.tmin, q.tmax
+	rb := &q.rb
+	ox, oy, oz := rb.o[0], rb.o[1], rb.o[2]
+	ix, iy, iz := rb.inv[0], rb.inv[1], rb.inv[2]
+	fx, fy, fz := rb.far[0], rb.far[1], rb.far[2]
+	nx, ny, nz := rb.nearOff[0]/16, rb.nearOff[1]/16-1, rb.nearOff[2]/16-2
+	tmin, tmax := rb.tmin, rb.tmax
 	fast := q.fast
-	fx, fy, fz := q.ix*robustFold, q.iy*robustFold, q.iz*robustFold
 	tminBits, tmaxKey := fbits(tmin), fkey(tmax)
 
 	sp := 0
@@ -254,7 +246,7 @@ func (b *BVH) walk(q *query, anyHit bool, items []uint64, ts []int64) (overflow 
 				if anyHit {
 					return false
 				}
-				tmax = q.tmax
+				tmax = rb.tmax
 				tmaxKey = fkey(tmax)
 			}
 			goto pop
@@ -371,11 +363,8 @@ func (b *BVH) walkAsm(q *query, anyHit bool, items []uint64, ts []int64) (overfl
 		if leaf == popItem {
 			return true
 		}
-		if b.testLeaf(q, int32(leaf), uint8(leaf>>32), anyHit) {
-			if anyHit {
-				return false
-			}
-			rb.tmax = q.tmax
+		if b.testLeaf(q, int32(leaf), uint8(leaf>>32), anyHit) && anyHit {
+			return false
 		}
 		it = popItem
 	}
@@ -395,7 +384,7 @@ func (b *BVH) testLeaf(q *query, first int32, count uint8, anyHit bool) (found b
 	kx, ky, kz := q.kx&3, q.ky&3, q.kz&3
 	shx, shy, shz := q.sx, q.sy, q.sz
 	okx, oky, okz := q.okx, q.oky, q.okz
-	tmin, tmax := q.tmin, q.tmax
+	tmin, tmax := q.rb.tmin, q.rb.tmax
 	leaf := b.tris[first : first+int32(count)]
 	for k := range leaf {
 		if stats {
@@ -446,7 +435,7 @@ func (b *BVH) testLeaf(q *query, first int32, count uint8, anyHit bool) (found b
 		// The input index is loaded now, where the traversal goes on while
 		// it comes, rather than after the traversal.
 		q.hit.T, q.hit.B1, q.hit.B2, q.hit.Tri = tmax, v*inv, w*inv, b.triID[first+int32(k)]
-		q.tmax, q.found, found = tmax, true, true
+		q.rb.tmax, q.found, found = tmax, true, true
 		if anyHit {
 			break
 		}
