@@ -120,8 +120,7 @@ func viewAngle(o1, t1, o2, t2 []float64) float64 {
 //     Mitsuba's hide_emitters): seen directly it is 25 times brighter
 //     than the walls, so its few pixels and their edges made most of the
 //     gradient, and runs with the light visible slid away in trials (with
-//     Adam and with SGD).
-//     It still lights the room.
+//     Adam and with SGD). It still lights the room.
 //   - L1, whose gradient has the same size on every mismatched pixel.
 //
 // The short version (a 32-pixel film, 80 iterations) is held to 2.5 % of

@@ -349,7 +349,8 @@ func runShapeDemo(t *testing.T, cfg shapeDemo) shapeResult {
 //
 // Fine detail is out of reach of this budget: with meshgen's bump (its
 // sin(9x) sin(11y) sin(13z) dimples, 5-6 across the object, amplitude
-// 0.05) on the stretched sphere, the same run recovers the stretch but not
+// 0.05: shapeDemo{bump: 0.1, sx: 1.3, sz: 0.75}) on the stretched sphere,
+// the same run recovers the stretch but not
 // the dimples, and the distance stalls near a third of the start. The
 // preconditioner M = I + 20 L damps the dimples' displacement field about
 // 110-fold (its Rayleigh quotient on this mesh), the lobes ninefold and
