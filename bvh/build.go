@@ -437,24 +437,29 @@ func (bl *builder) sahSplit(cur, start, end int, box, cb *kbox) (s split) {
 		if m.scale[a] == 0 {
 			continue
 		}
-		acc, cnt := emptyKBox(), int32(0)
+		// An empty bin leaves the sides' boxes, and so their areas, as
+		// they were.
+		acc, cnt, area := emptyKBox(), int32(0), float32(0)
 		for i := nb - 1; i > 0; i-- {
-			acc.grow(&bs[a][i].box)
-			cnt += bs[a][i].count
-			rightCount[i] = cnt
-			if cnt > 0 {
-				rightArea[i] = acc.area()
+			if b := &bs[a][i]; b.count > 0 {
+				acc.grow(&b.box)
+				cnt += b.count
+				area = acc.area()
 			}
+			rightCount[i], rightArea[i] = cnt, area
 		}
-		acc, cnt = emptyKBox(), 0
+		acc, cnt, area = emptyKBox(), 0, 0
 		for i := 1; i < nb; i++ {
 			// Split between bin i-1 and bin i.
-			acc.grow(&bs[a][i-1].box)
-			cnt += bs[a][i-1].count
+			if b := &bs[a][i-1]; b.count > 0 {
+				acc.grow(&b.box)
+				cnt += b.count
+				area = acc.area()
+			}
 			if cnt == 0 || rightCount[i] == 0 {
 				continue
 			}
-			c := float32(cnt)*acc.area() + float32(rightCount[i])*rightArea[i]
+			c := float32(cnt)*area + float32(rightCount[i])*rightArea[i]
 			if bestAxis < 0 || c < best {
 				best, bestAxis, bestBin = c, a, i
 			}
