@@ -241,7 +241,8 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 			}
 			break
 		}
-		it := s.Interact(h)
+		var it Interaction
+		s.interact(&h, &it)
 		sh := s.Shapes[it.Shape]
 		var v *PathVertex
 		if rec != nil {

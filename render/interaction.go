@@ -59,22 +59,30 @@ func (s *Scene) NumTriangles() int { return len(s.acc.triShape) }
 // Interact computes the surface interaction of a hit. Forward half of
 // adjoint.DInteract.
 func (s *Scene) Interact(h bvh.Hit) Interaction {
+	var it Interaction
+	s.interact(&h, &it)
+	return it
+}
+
+// interact fills it (the path tracer's form of Interact: no copies).
+func (s *Scene) interact(h *bvh.Hit, it *Interaction) {
 	a := s.acc
 	tri := h.Tri
 	shIdx := a.triShape[tri]
 	sh := s.Shapes[shIdx]
 	lt := int(tri - a.triOff[shIdx])
 	i0, i1, i2 := sh.Indices[3*lt], sh.Indices[3*lt+1], sh.Indices[3*lt+2]
-	p0, p1, p2 := sh.Positions[i0], sh.Positions[i1], sh.Positions[i2]
+	p0, p1, p2 := &sh.Positions[i0], &sh.Positions[i1], &sh.Positions[i2]
 	b1, b2 := h.B1, h.B2
 	b0 := 1 - b1 - b2
-	var it Interaction
 	it.P = mgl64.Vec3{
 		b0*p0[0] + b1*p1[0] + b2*p2[0],
 		b0*p0[1] + b1*p1[1] + b2*p2[1],
 		b0*p0[2] + b1*p1[2] + b2*p2[2],
 	}
-	ng := p1.Sub(p0).Cross(p2.Sub(p0))
+	e1 := mgl64.Vec3{p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]}
+	e2 := mgl64.Vec3{p2[0] - p0[0], p2[1] - p0[1], p2[2] - p0[2]}
+	ng := e1.Cross(e2)
 	if l := ng.Len(); l > 0 {
 		ng = ng.Mul(1 / l)
 	}
@@ -98,7 +106,6 @@ func (s *Scene) Interact(h bvh.Hit) Interaction {
 		it.UV = mgl64.Vec2{b1, b2}
 	}
 	it.T, it.B1, it.B2, it.Tri, it.Shape = h.T, b1, b2, tri, shIdx
-	return it
 }
 
 // RayEpsilon is the relative offset that lifts spawned rays off a surface
