@@ -71,15 +71,36 @@ func NewSecondary(s *render.Scene, e *Edges, o SecondaryOptions) *Secondary {
 	root := b.build(0, int32(ne), 0)
 	h.nodes = make([]secNode, root.size)
 	b.flatten(root, 0, 0)
-	h.recs = make([]secEdge, ne)
-	for k, i := range b.order {
-		h.recs[k] = b.recs[i]
-	}
+	h.recs = b.recs
+	permute(h.recs, b.order)
 	h.edgePos = make([]int32, ne)
 	for k := range h.recs {
 		h.edgePos[h.recs[k].edge] = int32(k)
 	}
 	return h
+}
+
+// permute reorders recs in place so that recs[k] becomes the old
+// recs[order[k]] (order a permutation), following its cycles.
+func permute(recs []secEdge, order []int32) {
+	done := make([]bool, len(recs))
+	for i := range recs {
+		if done[i] {
+			continue
+		}
+		tmp := recs[i]
+		j := i
+		for {
+			done[j] = true
+			k := int(order[j])
+			if k == i {
+				recs[j] = tmp
+				break
+			}
+			recs[j] = recs[k]
+			j = k
+		}
+	}
 }
 
 // secBuilder holds the scratch state of NewSecondary.
