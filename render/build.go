@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/go-gl/mathgl/mgl64"
 
@@ -28,6 +30,8 @@ type accel struct {
 	emitterDist *Distribution1D
 	triEmitter  []int32 // emitter entry of each global triangle, -1 if none
 	envEmitter  int32   // entry of the environment, -1 if none
+
+	faceN []mgl64.Vec3 // unit geometric normal of each global triangle
 
 	env *envTable
 
@@ -106,6 +110,7 @@ func (s *Scene) Build() error {
 		return fmt.Errorf("render: %w", err)
 	}
 	a.bvh = tree
+	a.updateFaceNormals()
 	s.acc = a
 	if err := s.buildLights(); err != nil {
 		return err
@@ -136,6 +141,7 @@ func (s *Scene) UpdateGeometry() error {
 	if err := a.bvh.Refit(a.pos); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
+	a.updateFaceNormals()
 	if a.bvh.NeedsRebuild() {
 		tree, err := bvh.Build(a.pos, a.idx, bvh.Options{})
 		if err != nil {
@@ -144,6 +150,53 @@ func (s *Scene) UpdateGeometry() error {
 		a.bvh = tree
 	}
 	return s.buildLights()
+}
+
+// updateFaceNormals recomputes the unit geometric normal of every triangle
+// (zero for degenerate ones), which Interact reads instead of recomputing
+// a cross product per hit.
+func (a *accel) updateFaceNormals() {
+	nt := len(a.triShape)
+	if len(a.faceN) != nt {
+		a.faceN = make([]mgl64.Vec3, nt)
+	}
+	parallelChunks(nt, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			a.faceN[t] = FaceNormal(a.triangle(int32(t)))
+		}
+	})
+}
+
+// FaceNormal returns the unit normal of the triangle (p0, p1, p2) on the
+// side its counter-clockwise winding faces, or zero for a degenerate one.
+func FaceNormal(p0, p1, p2 mgl64.Vec3) mgl64.Vec3 {
+	n := p1.Sub(p0).Cross(p2.Sub(p0))
+	if l := n.Len(); l > 0 {
+		return n.Mul(1 / l)
+	}
+	return n
+}
+
+// parallelChunks runs f over [0, n) split into contiguous chunks on up to
+// GOMAXPROCS goroutines (serially for small n). Each index is written by
+// one chunk, so the result does not depend on the split.
+func parallelChunks(n int, f func(lo, hi int)) {
+	const minChunk = 1 << 14
+	w := runtime.GOMAXPROCS(0)
+	if n < 2*minChunk || w < 2 {
+		f(0, n)
+		return
+	}
+	chunk := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(lo+chunk, n))
+	}
+	wg.Wait()
 }
 
 // sameTopology reports whether shapes still have the shapes, vertex counts

@@ -80,12 +80,7 @@ func (s *Scene) interact(h *bvh.Hit, it *Interaction) {
 		b0*p0[1] + b1*p1[1] + b2*p2[1],
 		b0*p0[2] + b1*p1[2] + b2*p2[2],
 	}
-	e1 := mgl64.Vec3{p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]}
-	e2 := mgl64.Vec3{p2[0] - p0[0], p2[1] - p0[1], p2[2] - p0[2]}
-	ng := e1.Cross(e2)
-	if l := ng.Len(); l > 0 {
-		ng = ng.Mul(1 / l)
-	}
+	ng := a.faceN[tri]
 	it.Ng = ng
 	it.Ns = ng
 	if sh.Normals != nil {
