@@ -148,6 +148,7 @@ func TestEdgeSphere(t *testing.T) {
 		{"object.translation", []int{0, 1, 2}, 0.01},
 		{"light.translation", []int{0, 1, 2}, 0.02},
 		{"sensor.origin", []int{0, 1, 2}, 0.01},
+		{"sensor.target", []int{0, 1}, 0.004},
 		{"sensor.fov", []int{0}, 0.2},
 	}, 64, 64, adjoint.Options{})
 }
