@@ -36,9 +36,10 @@ func fkey(x float64) int64 {
 	return b ^ (b >> 63 & math.MaxInt64)
 }
 
-// query is the state of one traversal. Its fields are scalars: Go copies
-// small arrays such as mgl64.Vec3 with overlapping 16-byte moves, which
-// stall store-to-load forwarding.
+// query is the state of one traversal. Its fields are written one scalar
+// at a time: Go copies small arrays such as mgl64.Vec3 with overlapping
+// 16-byte moves, and builds them from registers by 8-byte stores, either of
+// which stalls store-to-load forwarding when a wider load follows.
 type query struct {
 	// The ray and its slab test's constants (see rayBox); rb.tmax is the
 	// closest hit's distance once there is one.
@@ -51,7 +52,9 @@ type query struct {
 	// from integer max and min, or, when the exit is negative (the box is
 	// behind the ray), negative and below any entry. Integer min and max
 	// compile to compares and conditional moves; Go's float min and max
-	// take a dozen instructions each to honour NaN and signed zeros.
+	// take a dozen instructions each to honour NaN and signed zeros. (The
+	// assembly compares the floats themselves, which is the same on the
+	// fast path, where no distance is NaN.)
 	fast bool
 	// The constants of the watertight test (geom.NewWatertightRay).
 	kx, ky, kz    int
