@@ -23,13 +23,9 @@
 #define N_CHILD 96
 #define N_COUNT 112
 
-// LOADRAY loads the ray constants of the rayBox at BX: the byte offsets of
-// the near planes of x, y, z into R8, R9, R10 and of the far planes into
-// R11, R12, R13; the origin into X6-X8, the inverse direction into
-// X9-X11, the inverse widened by robustFold (for far planes) into
-// X12-X14 and tmin into X15, each value in both lanes. (rayBox holds single
-// values: pairs stored by Go as two 8-byte halves and loaded whole would
-// stall store-to-load forwarding.)
+// LOADOFFSETS loads the byte offsets, within a node, of the near planes of
+// x, y, z of the rayBox at BX into R8, R9, R10 and of the far planes into
+// R11, R12, R13.
 #define LOADOFFSETS \
 	MOVQ RB_NEAROFF+0(BX), R8 \
 	MOVQ RB_NEAROFF+8(BX), R9 \
@@ -38,10 +34,17 @@
 	MOVQ RB_FAROFF+8(BX), R12 \
 	MOVQ RB_FAROFF+16(BX), R13
 
+// LOADPAIR loads the float64 at off(BX) into both lanes of reg. (rayBox
+// holds single values: pairs stored by Go as two 8-byte halves and loaded
+// whole would stall store-to-load forwarding.)
 #define LOADPAIR(off, reg) \
 	MOVSD off(BX), reg \
 	UNPCKLPD reg, reg
 
+// LOADRAY loads the ray of the rayBox at BX: the plane offsets (see
+// LOADOFFSETS), the origin into X6-X8, the inverse direction into X9-X11,
+// the inverse widened by robustFold (for far planes) into X12-X14 and tmin
+// into X15, each value in both lanes.
 #define LOADRAY \
 	LOADOFFSETS \
 	LOADPAIR(RB_O+0, X6) \
@@ -55,7 +58,7 @@
 	LOADPAIR(RB_FAR+16, X14) \
 	LOADPAIR(RB_TMIN, X15)
 
-// SLAB2(k) tests children 2k/4 and 2k/4+1 (k = 0 or 8, the byte offset of
+// SLAB2(k) tests children k/4 and k/4+1 (k = 0 or 8, the byte offset of
 // their planes) of the node at AX: the same IEEE operations as walk's Go
 // code (float32 planes widened exactly to float64, subtraction,
 // multiplication), entry = max(near x, near y, near z, tmin), exit =
