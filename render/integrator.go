@@ -241,6 +241,11 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 			}
 			break
 		}
+		// The last segment of a path only looks for emission: a hit on a
+		// surface that emits nothing ends the path without shading it.
+		if rec == nil && fh == nil && ps.MaxDepth >= 0 && depth+1 >= ps.MaxDepth && s.Shapes[a.triShape[h.Tri]].Emitter == nil {
+			break
+		}
 		var it Interaction
 		s.interact(&h, &it)
 		sh := s.Shapes[it.Shape]
