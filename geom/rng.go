@@ -31,15 +31,26 @@ func Mix64(v uint64) uint64 {
 
 // Hash4 hashes four integers into one 64-bit value.
 func Hash4(a, b, c, d uint64) uint64 {
-	h := Mix64(a + 0x9e3779b97f4a7c15)
-	h = Mix64(h ^ (b + 0x632be59bd9b4e019))
-	h = Mix64(h ^ (c + 0x8cb92ba72f3d8dd7))
-	return Mix64(h ^ (d + 0x2545f4914f6cdd1d))
+	return Mix64(HashPrefix(a, b, c) ^ (d + 0x2545f4914f6cdd1d))
 }
 
 // NewRNG returns the generator for stream (seed, pixel, sample, dim).
 func NewRNG(seed, pixel, sample, dim uint64) RNG {
-	h := Hash4(seed, pixel, sample, dim)
+	return NewRNGPrefix(HashPrefix(seed, pixel, sample), dim)
+}
+
+// HashPrefix hashes the first three keys of a stream: NewRNGPrefix(
+// HashPrefix(seed, pixel, sample), dim) equals NewRNG(seed, pixel, sample,
+// dim), and a path that opens a stream per bounce hashes its sample once.
+func HashPrefix(seed, pixel, sample uint64) uint64 {
+	h := Mix64(seed + 0x9e3779b97f4a7c15)
+	h = Mix64(h ^ (pixel + 0x632be59bd9b4e019))
+	return Mix64(h ^ (sample + 0x8cb92ba72f3d8dd7))
+}
+
+// NewRNGPrefix returns the generator for stream dim of a hashed prefix.
+func NewRNGPrefix(prefix, dim uint64) RNG {
+	h := Mix64(prefix ^ (dim + 0x2545f4914f6cdd1d))
 	var r RNG
 	r.SetSequence(h, Mix64(h^0xda942042e4dd58b5))
 	return r

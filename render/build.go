@@ -33,6 +33,11 @@ type accel struct {
 
 	faceN []mgl64.Vec3 // unit geometric normal of each global triangle
 
+	// emitBounds bounds every emissive triangle: a path's last segment can
+	// only find light by hitting one (without an environment), so a ray
+	// that misses this box carries nothing and is not traced.
+	emitBounds geom.AABB
+
 	env *envTable
 
 	center mgl64.Vec3

@@ -101,7 +101,12 @@ type RandomKey struct {
 
 // DrawBounce fills the random numbers of bounce depth of the path.
 func DrawBounce(k RandomKey, depth int) BounceRandom {
-	r := geom.NewRNG(k.Seed, k.Pixel, k.Sample, k.Stream+uint64(depth))
+	return drawBounce(geom.HashPrefix(k.Seed, k.Pixel, k.Sample), k.Stream+uint64(depth))
+}
+
+// drawBounce draws from stream dim of the path whose key hashed to prefix.
+func drawBounce(prefix, dim uint64) BounceRandom {
+	r := geom.NewRNGPrefix(prefix, dim)
 	var b BounceRandom
 	b.Light[0], b.Light[1], b.Light[2] = r.Float64(), r.Float64(), r.Float64()
 	b.Lobe = r.Float64()
@@ -215,12 +220,21 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 	if rec != nil {
 		rec.Vertices = rec.Vertices[:0]
 	}
+	prefix := geom.HashPrefix(key.Seed, key.Pixel, key.Sample)
 	for depth := startDepth; ; depth++ {
 		// The ray is segment depth+1; it counts only within MaxDepth (the
 		// loop below stops before exceeding it, so this can only fail for
 		// the first ray: maxDepth 0 renders nothing, as in Mitsuba).
 		if ps.MaxDepth >= 0 && depth >= ps.MaxDepth {
 			break
+		}
+		// The last segment finds only emitted light: without an
+		// environment, a ray that misses every emitter's bounding box
+		// finds none, and tracing it would change nothing.
+		if rec == nil && fh == nil && a.env == nil && ps.MaxDepth >= 0 && depth+1 >= ps.MaxDepth {
+			if _, ok := a.emitBounds.Slab(ray.O, geom.InvDir(ray.D), ray.TMin, ray.TMax); !ok {
+				break
+			}
 		}
 		st.Rays++
 		h, hit := a.bvh.Intersect(ray)
@@ -283,7 +297,7 @@ func (s *Scene) TracePath(ray geom.Ray, ps *PathSettings, key RandomKey, startDe
 		if fh != nil && depth == startDepth {
 			fh.Albedo = bsdf.Albedo()
 		}
-		rnd := DrawBounce(key, depth)
+		rnd := drawBounce(prefix, key.Stream+uint64(depth))
 		frame := geom.NewFrame(it.Ns)
 		woW := ray.D.Mul(-1)
 		wo := frame.ToLocal(woW)

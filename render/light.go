@@ -45,6 +45,7 @@ func (s *Scene) buildLights() error {
 		a.radius = math.Max(0.5*b.Diagonal().Len(), 1e-3)
 	}
 	a.emitters = a.emitters[:0]
+	a.emitBounds = geom.EmptyAABB()
 	var power []float64
 	if len(a.triEmitter) != len(a.triShape) {
 		a.triEmitter = make([]int32, len(a.triShape))
@@ -69,6 +70,7 @@ func (s *Scene) buildLights() error {
 			if area2 == 0 {
 				continue
 			}
+			a.emitBounds = a.emitBounds.Extend(p0).Extend(p1).Extend(p2)
 			a.triEmitter[g] = int32(len(a.emitters))
 			a.emitters = append(a.emitters, emitterRef{kind: emitTriangle, index: g,
 				p0: p0, e1: p1.Sub(p0), e2: p2.Sub(p0), n: nrm.Mul(1 / area2), area: area, radiance: sh.Emitter.Radiance})
