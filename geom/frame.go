@@ -27,12 +27,16 @@ func NewFrame(n mgl64.Vec3) Frame {
 }
 
 // ToLocal expresses the world vector v in the frame.
-func (f Frame) ToLocal(v mgl64.Vec3) mgl64.Vec3 {
-	return mgl64.Vec3{v.Dot(f.S), v.Dot(f.T), v.Dot(f.N)}
+func (f *Frame) ToLocal(v mgl64.Vec3) mgl64.Vec3 {
+	return mgl64.Vec3{
+		v[0]*f.S[0] + v[1]*f.S[1] + v[2]*f.S[2],
+		v[0]*f.T[0] + v[1]*f.T[1] + v[2]*f.T[2],
+		v[0]*f.N[0] + v[1]*f.N[1] + v[2]*f.N[2],
+	}
 }
 
 // ToWorld maps the local vector v back to world space.
-func (f Frame) ToWorld(v mgl64.Vec3) mgl64.Vec3 {
+func (f *Frame) ToWorld(v mgl64.Vec3) mgl64.Vec3 {
 	return mgl64.Vec3{
 		f.S[0]*v[0] + f.T[0]*v[1] + f.N[0]*v[2],
 		f.S[1]*v[0] + f.T[1]*v[1] + f.N[1]*v[2],
