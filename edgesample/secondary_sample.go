@@ -323,40 +323,7 @@ func (h *Secondary) descendCone(p, n v3, c *dirCone, u float64) (pos int32, pmfC
 // is nil, descendCone's restricted choices otherwise) picks recs[pos]: the
 // same choices, followed towards pos.
 func (h *Secondary) pmfAt(p, n v3, c *dirCone, pos int32) float64 {
-	var wa, wb [leafSize]float64
-	cur := &wa
-	ni := int32(0)
-	pmf := 1.0
-	if h.nodes[0].right < 0 {
-		h.leafWeightsFor(&h.nodes[0], p, n, c, cur)
-	}
-	for h.nodes[ni].right >= 0 {
-		l, r := ni+1, h.nodes[ni].right
-		var il, ir float64
-		if c == nil {
-			il = h.childImportance(l, p, n, &wa)
-			ir = h.childImportance(r, p, n, &wb)
-		} else {
-			il = h.coneChild(l, -1, p, n, c, &wa)
-			ir = h.coneChild(r, -1, p, n, c, &wb)
-		}
-		pl, ok := splitProb(il, ir)
-		if !ok {
-			return 0
-		}
-		if pos < h.nodes[l].start+h.nodes[l].count {
-			pmf *= pl
-			ni, cur = l, &wa
-		} else {
-			pmf *= 1 - pl
-			ni, cur = r, &wb
-		}
-		if pmf == 0 {
-			return 0
-		}
-	}
-	nd := &h.nodes[ni]
-	return pmf * leafProb(cur, int(nd.count), int(pos-nd.start))
+	return h.pmfAlong(nil, p, n, c, pos)
 }
 
 // pathPmfCone is pmfAt(p, n, c, pos) for the edge that descendHierarchy
@@ -366,6 +333,13 @@ func (h *Secondary) pathPmfCone(path *descentPath, p, n v3, c *dirCone, pos int3
 	if path.n < 0 {
 		return h.pmfAt(p, n, c, pos)
 	}
+	return h.pmfAlong(path, p, n, c, pos)
+}
+
+// pmfAlong descends to the leaf holding pos, multiplying the choice
+// probabilities: the hierarchy's (c nil) or within cone c, reusing the
+// importances a recorded path holds when path is non-nil.
+func (h *Secondary) pmfAlong(path *descentPath, p, n v3, c *dirCone, pos int32) float64 {
 	var wa, wb [leafSize]float64
 	cur := &wa
 	ni := int32(0)
@@ -375,8 +349,18 @@ func (h *Secondary) pathPmfCone(path *descentPath, p, n v3, c *dirCone, pos int3
 	}
 	for depth := 0; h.nodes[ni].right >= 0; depth++ {
 		l, r := ni+1, h.nodes[ni].right
-		il := h.coneChild(l, path.il[depth], p, n, c, &wa)
-		ir := h.coneChild(r, path.ir[depth], p, n, c, &wb)
+		var il, ir float64
+		switch {
+		case c == nil:
+			il = h.childImportance(l, p, n, &wa)
+			ir = h.childImportance(r, p, n, &wb)
+		case path != nil:
+			il = h.coneChild(l, path.il[depth], p, n, c, &wa)
+			ir = h.coneChild(r, path.ir[depth], p, n, c, &wb)
+		default:
+			il = h.coneChild(l, -1, p, n, c, &wa)
+			ir = h.coneChild(r, -1, p, n, c, &wb)
+		}
 		pl, ok := splitProb(il, ir)
 		if !ok {
 			return 0
