@@ -95,17 +95,20 @@ type Result struct {
 
 // backward is the shared, read-only state of one pass.
 type backward struct {
-	s        *render.Scene
-	ps       *Params
-	sensor   *render.Sensor
-	cam      render.Camera
-	set      render.PathSettings
-	space    *gradSpace
-	dLdI     *render.Image
-	spp      int
-	seed     uint64
-	opts     Options
-	obs      []float64
+	s      *render.Scene
+	ps     *Params
+	sensor *render.Sensor
+	cam    render.Camera
+	set    render.PathSettings
+	space  *gradSpace
+	dLdI   *render.Image
+	spp    int
+	seed   uint64
+	opts   Options
+	obs    []float64
+	// geometry: some vertex data is differentiated, so texture lookups
+	// pass their UV gradient on (decided once, read per path vertex).
+	geometry bool
 	boundary bool
 	bd       *boundaryState
 }
@@ -210,6 +213,7 @@ func Backward(ctx context.Context, ps *Params, keys []string, dLdI *render.Image
 		b.obs = b.space.tangent(ps, p, dir)
 		res.Image = render.NewImage(cam.Width, cam.Height)
 	}
+	b.geometry = b.space.needsGeometry()
 	if b.boundary {
 		b.bd = newBoundaryState(b)
 	}
@@ -518,7 +522,7 @@ func (w *worker) dTexture(t *render.Texture, off int32, uv mgl64.Vec2, g mgl64.V
 			}
 		}
 	}
-	if w.b.space.needsGeometry() {
+	if w.b.geometry {
 		*gUV = gUV.Add(DTextureUV(t, uv, g))
 	}
 }
