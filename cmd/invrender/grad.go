@@ -160,11 +160,10 @@ func runGrad(c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if err := oneScene(pos); err != nil {
+		return err
+	}
 	switch {
-	case len(pos) == 0:
-		return usagef("no scene given")
-	case len(pos) > 1:
-		return usagef("one scene at a time (got %q)", pos)
 	case key == "":
 		return usagef("no parameter: give --param KEY (list them with 'invrender params %s')", pos[0])
 	case seeds < 1:

@@ -34,8 +34,8 @@ func runInfo(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want one scene (got %d arguments)", len(pos))
+	if err := oneScene(pos); err != nil {
+		return err
 	}
 	ls, err := c.loadScene(pos[0], &sf, false)
 	if err != nil {

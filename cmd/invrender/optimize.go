@@ -289,11 +289,10 @@ func runOptimize(c *cli, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if err := oneScene(pos); err != nil {
+		return err
+	}
 	switch {
-	case len(pos) == 0:
-		return usagef("no scene given")
-	case len(pos) > 1:
-		return usagef("one scene at a time (got %q)", pos)
 	case len(targets.list) == 0:
 		return usagef("no target image: give --target IMG")
 	case len(params.list) == 0:

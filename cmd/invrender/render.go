@@ -64,11 +64,10 @@ func runRender(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := oneScene(pos); err != nil {
+		return err
+	}
 	switch {
-	case len(pos) == 0:
-		return usagef("no scene given")
-	case len(pos) > 1:
-		return usagef("one scene at a time (got %q)", pos)
 	case out == "":
 		return usagef("no output file: give -o OUT")
 	}

@@ -286,3 +286,14 @@ func editDistance(a, b string, limit int) int {
 	}
 	return row[len(b)]
 }
+
+// oneScene checks that the positional arguments name exactly one scene.
+func oneScene(pos []string) error {
+	switch {
+	case len(pos) == 0:
+		return usagef("no scene given")
+	case len(pos) > 1:
+		return usagef("one scene at a time (got %q)", pos)
+	}
+	return nil
+}
